@@ -13,7 +13,8 @@ let package = Package(
         .executable(name: "peregrine", targets: ["peregrine"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
@@ -22,7 +23,12 @@ let package = Package(
         .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
-        .target(name: "PeregrinePolicy", dependencies: ["PeregrineCore", "PeregrineSessions", "PeregrineLogs"]),
+        .target(
+            name: "PeregrinePolicy",
+            dependencies: [
+                "PeregrineCore", "PeregrineSessions", "PeregrineLogs", .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "PeregrineEngine",
             dependencies: [
@@ -40,6 +46,7 @@ let package = Package(
         .testTarget(name: "PeregrineCaptureTests", dependencies: ["PeregrineCapture", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
+        .testTarget(name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy"]),
         .testTarget(
             name: "PeregrineEndToEndTests",
             dependencies: ["PeregrineEngine", "PeregrineTestSupport"]

@@ -2,12 +2,67 @@
 import ArgumentParser
 import PeregrineEngine
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command line: Zeek's `-r FILE [-C] [script ...] [Name=value ...]`, so commands users
+/// already type for Zeek work (architecture.md, "Command line").
 @main
 struct Peregrine: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A network security monitor that writes Zeek's logs.",
+        discussion: """
+            Reads a pcap or pcapng file and writes Zeek's logs (conn.log, weird.log, tunnel.log, ...) \
+            into the current directory, as `zeek -r` does. Zeek-style options (Name=value) and the \
+            names of the built-in policy scripts may follow, e.g.:
+
+              peregrine -r trace.pcap -C LogAscii::use_json=T Site::local_nets={10.0.0.0/8}
+              peregrine -r trace.pcap protocols/conn/vlan-logging
+            """,
         version: "0.1.0"
     )
 
-    func run() throws {}
+    @Option(name: .customShort("r"), help: "Read packets from this pcap or pcapng file.")
+    var readFile: String
+
+    @Flag(name: .customShort("C"), help: "Ignore (do not verify) IP, TCP, UDP and ICMP checksums.")
+    var ignoreChecksums = false
+
+    @Flag(name: .long, help: "Write JSON lines instead of Zeek TSV (LogAscii::use_json=T).")
+    var json = false
+
+    @Option(name: .customShort("f"), help: "Capture filter in libpcap (tcpdump) syntax.")
+    var filter: String?
+
+    @Option(name: .long, help: "Write logs into this directory (Log::default_logdir).")
+    var logdir: String?
+
+    @Argument(help: "Zeek-style Name=value options and built-in policy script names.")
+    var arguments: [String] = []
+
+    func run() throws {
+        var config = Configuration()
+        do {
+            for argument in arguments {
+                if argument.contains("=") {
+                    try config.apply(option: argument)
+                } else {
+                    try config.load(script: argument)
+                }
+            }
+            if ignoreChecksums { config.ignoreChecksums = true }
+            if json { config.useJSON = true }
+            if let logdir { config.logDirectory = logdir }
+            config.captureFilter = filter
+            let summary = try OfflineRun(configuration: config).run(path: readFile)
+            if let error = summary.readError {
+                fputs("peregrine: \(error)\n", stderr)
+                throw ExitCode(1)
+            }
+        } catch let error as EngineError {
+            fputs("peregrine: \(error)\n", stderr)
+            throw ExitCode(1)
+        }
+    }
 }

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+import PeregrineCore
+import PeregrinePolicy
+
+/// Everything a run needs to know, resolved once at start (style.md §4.7: no lookups per packet).
+public struct Configuration: Sendable {
+    /// Write JSON lines instead of Zeek TSV (`LogAscii::use_json`).
+    public var useJSON = false
+    /// Skip IP/TCP/UDP/ICMP checksum verification (`-C`, `ignore_checksums`).
+    public var ignoreChecksums = false
+    /// Where logs go (`Log::default_logdir`); the current directory by default.
+    public var logDirectory = "."
+    /// `Site::local_nets`.
+    public var localNetworks: [IPSubnet] = []
+    /// `Site::private_address_space_is_local`.
+    public var privateAddressSpaceIsLocal = true
+    /// Add conn.log's `community_id` column (Zeek's `policy/protocols/conn/community-id-logging`).
+    public var communityID = false
+    /// `CommunityID::seed`.
+    public var communityIDSeed: UInt16 = 0
+    /// Add conn.log's `vlan` and `inner_vlan` columns (Zeek's `policy/protocols/conn/vlan-logging`).
+    public var vlanLogging = false
+    /// A capture filter in libpcap syntax.
+    public var captureFilter: String? = nil
+    /// Most connections one worker tracks at once; beyond it the longest-idle one is evicted.
+    /// 1 M connections is about 300 MB of state: sized for a 10 Gbit/s sensor's worker.
+    public var maxConnections = 262_144
+    /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
+    public var seed: UInt64? = nil
+    /// Zeek's session timeouts (`init-bare.zeek`).
+    public var timeouts = Timeouts()
+
+    public init() {}
+
+    /// The inactivity and removal delays of Zeek's defaults.
+    public struct Timeouts: Sendable {
+        /// `tcp_inactivity_timeout` (5 min).
+        public var tcpInactivity = Interval.seconds(300)
+        /// `udp_inactivity_timeout` (1 min).
+        public var udpInactivity = Interval.seconds(60)
+        /// `icmp_inactivity_timeout` (1 min).
+        public var icmpInactivity = Interval.seconds(60)
+        /// `tcp_close_delay` / `tcp_reset_delay` (5 s): how long a closed connection stays.
+        public var closeDelay = Interval.seconds(5)
+        public init() {}
+    }
+
+    /// Applies one Zeek-style `Name=value` option from the command line, as `zeek` accepts them.
+    /// - Throws: `EngineError` naming the option and what is wrong with it.
+    public mutating func apply(option text: String) throws {
+        guard let eq = text.firstIndex(of: "=") else { throw EngineError("option '\(text)': expected Name=value") }
+        let name = String(text[..<eq]).trimmingSpaces
+        let value = String(text[text.index(after: eq)...]).trimmingSpaces
+        func bool() throws -> Bool {
+            switch value {
+            case "T", "true": return true
+            case "F", "false": return false
+            default: throw EngineError("option \(name): expected T or F, got '\(value)'")
+            }
+        }
+        switch name {
+        case "LogAscii::use_json": useJSON = try bool()
+        case "ignore_checksums": ignoreChecksums = try bool()
+        case "Log::default_logdir":
+            guard !value.isEmpty else { throw EngineError("option \(name): empty directory") }
+            logDirectory = value.unquoted
+        case "Site::local_nets": localNetworks = try Self.parseSubnets(value, option: name)
+        case "Site::private_address_space_is_local": privateAddressSpaceIsLocal = try bool()
+        case "CommunityID::seed":
+            guard let seed = UInt16(value) else { throw EngineError("option \(name): expected 0-65535, got '\(value)'") }
+            communityIDSeed = seed
+        case "tcp_inactivity_timeout": timeouts.tcpInactivity = try Self.parseInterval(value, option: name)
+        case "udp_inactivity_timeout": timeouts.udpInactivity = try Self.parseInterval(value, option: name)
+        case "icmp_inactivity_timeout": timeouts.icmpInactivity = try Self.parseInterval(value, option: name)
+        default: throw EngineError("option \(name): not a known option")
+        }
+    }
+
+    /// Turns on what one of Zeek's policy scripts does, named as on Zeek's command line.
+    /// - Throws: `EngineError` for a script Peregrine does not provide.
+    public mutating func load(script name: String) throws {
+        var n = name
+        if n.hasSuffix(".zeek") { n.removeLast(5) }
+        if n.hasPrefix("policy/") { n.removeFirst(7) }
+        switch n {
+        case "protocols/conn/vlan-logging": vlanLogging = true
+        case "protocols/conn/community-id-logging": communityID = true
+        case "tuning/json-logs": useJSON = true
+        default:
+            throw EngineError("script '\(name)': Zeek scripts are not supported yet; built-in policy scripts: "
+                + "protocols/conn/vlan-logging, protocols/conn/community-id-logging, tuning/json-logs")
+        }
+    }
+
+    /// Parses Zeek's set-of-subnet literal `{10.0.0.0/8, 192.168.0.0/16}` (braces optional).
+    static func parseSubnets(_ value: String, option: String) throws -> [IPSubnet] {
+        var body = Substring(value)
+        if body.first == "{" && body.last == "}" { body = body.dropFirst().dropLast() }
+        return try body.split(separator: ",").map { part in
+            let text = String(part).trimmingSpaces
+            guard let net = IPSubnet(text) else { throw EngineError("option \(option): '\(text)' is not a subnet") }
+            return net
+        }
+    }
+
+    /// Parses `300`, `300.0`, `5 min`, `30secs`, `1hr` into an interval.
+    static func parseInterval(_ value: String, option: String) throws -> Interval {
+        let digits = value.prefix { $0.isNumber || $0 == "." }
+        let unit = value.dropFirst(digits.count).trimmingCharacters
+        guard let number = Double(digits) else { throw EngineError("option \(option): '\(value)' is not an interval") }
+        let scale: Double
+        switch unit {
+        case "", "sec", "secs": scale = 1
+        case "msec", "msecs": scale = 0.001
+        case "min", "mins": scale = 60
+        case "hr", "hrs": scale = 3600
+        case "day", "days": scale = 86400
+        default: throw EngineError("option \(option): unknown time unit '\(unit)'")
+        }
+        return Interval(nanoseconds: Int64(number * scale * 1e9))
+    }
+}
+
+extension StringProtocol {
+    fileprivate var trimmingSpaces: String {
+        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+
+    fileprivate var trimmingCharacters: String { trimmingSpaces }
+
+    fileprivate var unquoted: String {
+        if count >= 2, first == "\"", last == "\"" { return String(dropFirst().dropLast()) }
+        return String(self)
+    }
+}
