@@ -49,6 +49,8 @@ public struct LinkLayer: Sendable {
     public var sourceMAC: UInt64
     /// Destination MAC (Ethernet only), in the low 48 bits.
     public var destinationMAC: UInt64
+    /// A weird raised on the way that did not stop decoding (`triple_tagged_vlan_unsupported`).
+    public var anomaly: Weird?
 
     @inlinable
     public init() {
@@ -58,6 +60,7 @@ public struct LinkLayer: Sendable {
         innerVlan = 0
         sourceMAC = 0
         destinationMAC = 0
+        anomaly = nil
     }
 }
 
@@ -95,6 +98,9 @@ public struct IPLayer: Sendable {
     public var identification: UInt32
     /// The IPv4 Don't Fragment flag.
     public var dontFragment: Bool
+    /// A weird raised on the way that did not stop decoding (`ip_hdr_len_zero` without checksum
+    /// verification, `incompletely_captured_fragment` on a first fragment).
+    public var anomaly: Weird?
 
     @inlinable
     public init() {
@@ -114,6 +120,7 @@ public struct IPLayer: Sendable {
         moreFragments = false
         identification = 0
         dontFragment = false
+        anomaly = nil
     }
 }
 
