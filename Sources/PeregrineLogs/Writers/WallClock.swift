@@ -7,9 +7,10 @@ import Darwin
 #endif
 
 /// The wall clock of `#open`/`#close` lines (the writer's real time, not network time).
-enum WallClock {
-    /// Seconds since the epoch now. The corresponding C function is `time`.
-    static func now() -> Int { Int(time(nil)) }
+public enum WallClock {
+    /// Seconds since the epoch now; the default clock of the writers.
+    /// The corresponding C function is `time`.
+    public static func now() -> Int { Int(time(nil)) }
 
     /// Appends `seconds` in the local time zone as `%Y-%m-%d-%H-%M-%S`, as Zeek's ASCII writer does.
     /// The corresponding C functions are `localtime_r` and `strftime`.
