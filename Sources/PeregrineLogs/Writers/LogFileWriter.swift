@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes one stream's records to `<directory>/<path>.log`.
+///
+/// The file is created on the first record, as Zeek does: a stream that logs nothing leaves no file.
+/// Formatted lines collect in a buffer that is written with `write(2)` once it holds
+/// ``bufferCapacity`` bytes, on ``flush()`` and on ``close()``, which also adds the TSV `#close` line.
+/// One writer belongs to the writer thread; it is not shared.
+public struct LogFileWriter {
+    /// The stream's schema.
+    public let schema: LogSchema
+    /// The file's full path.
+    public let filePath: String
+    /// How many formatted bytes are held before they are written.
+    public let bufferCapacity: Int
+
+    private let formatter: LogFormatter
+    private let clock: () -> Int
+    private var descriptor: Int32 = -1
+    private var buffer: [UInt8]
+    private var closed = false
+
+    /// Creates a writer; nothing is opened until the first record.
+    ///
+    /// - Parameters:
+    ///   - schema: the stream's schema.
+    ///   - directory: the log directory.
+    ///   - formatter: TSV or JSON.
+    ///   - bufferCapacity: bytes buffered before a `write(2)` (64 KiB by default).
+    ///   - clock: the wall clock for `#open`/`#close` in epoch seconds (tests pass a fixed one).
+    public init(
+        schema: LogSchema,
+        directory: String,
+        formatter: LogFormatter,
+        bufferCapacity: Int = 64 * 1024,
+        clock: @escaping () -> Int = WallClock.now
+    ) {
+        self.schema = schema
+        self.filePath = (directory.hasSuffix("/") ? directory : directory + "/") + schema.path + ".log"
+        self.formatter = formatter
+        self.bufferCapacity = bufferCapacity
+        self.clock = clock
+        buffer = []
+        buffer.reserveCapacity(bufferCapacity + 4096)
+    }
+
+    /// True once the file exists (the first record has been written).
+    public var isOpen: Bool { descriptor >= 0 }
+
+    /// Formats `record` and appends it to the file, creating the file (and its header) first if needed.
+    ///
+    /// - Throws: ``LogWriterError`` when the file cannot be created or written.
+    public mutating func write(_ record: UnsafeRawBufferPointer) throws(LogWriterError) {
+        precondition(!closed, "\(filePath): write after close")
+        if descriptor < 0 { try open() }
+        formatter.appendRecord(record, schema: schema, to: &buffer)
+        if buffer.count >= bufferCapacity { try flush() }
+    }
+
+    /// Writes out everything buffered.
+    ///
+    /// - Throws: ``LogWriterError`` when `write(2)` fails (disk full, I/O error).
+    public mutating func flush() throws(LogWriterError) {
+        guard descriptor >= 0, !buffer.isEmpty else { return }
+        let fd = descriptor
+        let path = filePath
+        let result: Result<Void, LogWriterError> = buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                if n < 0 {
+                    let error = errno
+                    if error == EINTR { continue }
+                    return .failure(LogWriterError(operation: "write", path: path, errno: error))
+                }
+                offset += n
+            }
+            return .success(())
+        }
+        buffer.removeAll(keepingCapacity: true)
+        try result.get()
+    }
+
+    /// Ends the file: appends `#close` (TSV), writes everything out and closes the descriptor.
+    /// A writer that never received a record creates no file. Further writes are a programming error.
+    ///
+    /// - Throws: ``LogWriterError`` when the final write or `close(2)` fails.
+    public mutating func close() throws(LogWriterError) {
+        guard !closed else { return }
+        closed = true
+        guard descriptor >= 0 else { return }
+        formatter.appendFooter(wallClockSeconds: clock(), to: &buffer)
+        let fd = descriptor
+        descriptor = -1
+        do {
+            try flushDescriptor(fd)
+        } catch {
+            _ = Glibc.close(fd)
+            throw error
+        }
+        if Glibc.close(fd) != 0 {
+            throw LogWriterError(operation: "close", path: filePath, errno: errno)
+        }
+    }
+
+    private mutating func flushDescriptor(_ fd: Int32) throws(LogWriterError) {
+        descriptor = fd
+        defer { descriptor = -1 }
+        try flush()
+    }
+
+    private mutating func open() throws(LogWriterError) {
+        var fd: Int32
+        repeat {
+            fd = Glibc.open(filePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        } while fd < 0 && errno == EINTR
+        guard fd >= 0 else { throw LogWriterError(operation: "create", path: filePath, errno: errno) }
+        descriptor = fd
+        formatter.appendHeader(schema: schema, wallClockSeconds: clock(), to: &buffer)
+    }
+}
