@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import PeregrineCapture
+import PeregrineCore
+import Testing
+
+@Suite struct PcapFileSourceCorpusTests {
+    /// Every trace of Zeek's corpus gives as many packets as tcpdump reads from it.
+    @Test(arguments: PcapTestFiles.corpusTraces())
+    func corpusTraceMatchesTcpdump(_ relative: String) throws {
+        let path = PcapTestFiles.zeekCorpus.appendingPathComponent(relative).path
+        let source = try PcapFileSource(path: path)
+        var lastTimestamp = Timestamp.zero
+        var bytesSeen = 0
+        let summary = try source.forEachFrame { frame in
+            #expect(frame.bytes.count <= frame.wireLength)
+            #expect(frame.linkType == 1)
+            lastTimestamp = frame.timestamp
+            bytesSeen += frame.bytes.count
+        }
+        #expect(summary.packets > 0)
+        #expect(summary.capturedBytes == bytesSeen)
+        #expect(summary == source.summary)
+        #expect(lastTimestamp.nanoseconds > 0)
+        #expect(source.isPcapng == relative.hasSuffix(".pcapng"))
+        #expect(source.captureStatistics() == nil)
+        let expected = try PcapTestFiles.tcpdumpCount(path)
+        try #require(expected != nil, "tcpdump is not installed (scripts/install-deps.sh installs it)")
+        #expect(summary.packets == expected)
+    }
+
+    @Test func corpusIsPresentOrSkipped() {
+        if PcapTestFiles.corpusTraces().isEmpty {
+            print("skipping corpus traces: \(PcapTestFiles.zeekCorpus.path) is absent")
+        }
+    }
+
+    /// A filter selects the same subset tcpdump selects, and a strict subset of the trace.
+    @Test func filterSelectsSubset() throws {
+        let path = PcapTestFiles.zeekCorpus.appendingPathComponent("conn-wikipedia/wikipedia.pcap").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            print("skipping: \(path) is absent")
+            return
+        }
+        let all = try PcapFileSource(path: path).forEachFrame { _ in }
+        let source = try PcapFileSource(path: path, filter: "udp port 53")
+        #expect(source.filter == "udp port 53")
+        let dns = try source.forEachFrame { _ in }
+        #expect(dns.packets > 0 && dns.packets < all.packets)
+        #expect(dns.packets == (try PcapTestFiles.tcpdumpCount(path, filter: "udp port 53")))
+    }
+
+    /// libpcap reads a pcapng file with several interfaces of one link type; every frame carries it.
+    @Test func multiInterfacePcapng() throws {
+        let path = PcapTestFiles.zeekCorpus
+            .appendingPathComponent("pcapng-multi-interface/pcapng-multi-interface.pcapng").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            print("skipping: \(path) is absent")
+            return
+        }
+        let source = try PcapFileSource(path: path)
+        #expect(source.isPcapng && source.linkType == 1)
+        var linkTypes = Set<UInt32>()
+        let summary = try source.forEachFrame { linkTypes.insert($0.linkType) }
+        #expect(linkTypes == [1])
+        #expect(summary.packets == (try PcapTestFiles.tcpdumpCount(path)))
+    }
+}
+
+@Suite struct PcapFileSourceTests {
+    let dir: URL
+    init() throws { dir = try PcapTestFiles.makeTempDir() }
+
+    private func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    private func threeFrames() -> [PcapTestFiles.Frame] {
+        (1...3).map { PcapTestFiles.Frame(seconds: 1_700_000_000 + UInt32($0), fraction: 5, bytes: PcapTestFiles.udpFrame(tag: UInt8($0))) }
+    }
+
+    @Test func nanosecondTimestampsFromNanosecondPcap() throws {
+        let frame = PcapTestFiles.Frame(seconds: 1_234_567_890, fraction: 123_456_789, bytes: PcapTestFiles.udpFrame(tag: 9), wireLength: 1500)
+        let path = try write("ns.pcap", PcapTestFiles.pcap(nanosecond: true, frames: [frame]))
+        let source = try PcapFileSource(path: path)
+        var stamps: [Int64] = []
+        var tags: [UInt8] = []
+        let summary = try source.forEachFrame { frame in
+            stamps.append(frame.timestamp.nanoseconds)
+            tags.append(frame.bytes[63])
+            #expect(frame.wireLength == 1500 && frame.bytes.count == 64)
+        }
+        #expect(stamps == [1_234_567_890_123_456_789])
+        #expect(tags == [9])
+        #expect(summary == PcapReadSummary.with(packets: 1, captured: 64, wire: 1500, truncated: 1))
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    @Test func microsecondPcapScaledToNanoseconds() throws {
+        let frame = PcapTestFiles.Frame(seconds: 1_234_567_890, fraction: 123_456, bytes: PcapTestFiles.udpFrame(tag: 1))
+        let path = try write("us.pcap", PcapTestFiles.pcap(frames: [frame]))
+        var stamps: [Int64] = []
+        try PcapFileSource(path: path).forEachFrame { stamps.append($0.timestamp.nanoseconds) }
+        #expect(stamps == [1_234_567_890_123_456_000])
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    @Test func pcapngTimestampsAndFrames() throws {
+        let frames = threeFrames()
+        let path = try write("t.pcapng", PcapTestFiles.pcapng(interfaces: [1, 1], packets: frames.enumerated().map { (UInt32($0.offset % 2), $0.element) }))
+        let source = try PcapFileSource(path: path)
+        #expect(source.isPcapng)
+        var stamps: [Int64] = []
+        try source.forEachFrame { stamps.append($0.timestamp.nanoseconds) }
+        #expect(stamps == frames.map { Int64($0.seconds) * 1_000_000_000 + 5_000 })
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    /// libpcap refuses a second interface whose link type differs from the first; the packets before
+    /// it are delivered, then the error names the file.
+    @Test func pcapngMixedLinkTypesFailAfterFirstPackets() throws {
+        let frames = threeFrames()
+        var bytes = PcapTestFiles.pcapng(interfaces: [1], packets: [(0, frames[0])])
+        bytes += Array(PcapTestFiles.pcapng(interfaces: [101], packets: [(1, frames[1])]).dropFirst(28))
+        let path = try write("mixed.pcapng", bytes)
+        let source = try PcapFileSource(path: path)
+        var delivered = 0
+        let error = #expect(throws: PcapError.self) { try source.forEachFrame { _ in delivered += 1 } }
+        #expect(delivered == 1)
+        #expect(error?.description.contains(path) == true)
+        #expect(error?.description.contains("different from the type of the first interface") == true)
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    @Test func truncatedMidPacketDeliversPacketsBeforeTheCut() throws {
+        let full = PcapTestFiles.pcap(frames: threeFrames())
+        let path = try write("cut.pcap", Array(full.dropLast(30)))
+        let source = try PcapFileSource(path: path)
+        var tags: [UInt8] = []
+        let error = #expect(throws: PcapError.self) { try source.forEachFrame { tags.append($0.bytes[63]) } }
+        #expect(tags == [1, 2])
+        guard case .readFailed(let p, let delivered, let reason)? = error else {
+            Issue.record("expected readFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(p == path && delivered == 2)
+        #expect(reason.contains("truncated dump file"))
+        #expect(error.map { !$0.description.contains("\n") && $0.description.contains(path) } == true)
+        #expect(source.summary.packets == 2)
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    @Test func batchesDeliverEverythingThenTheReadError() throws {
+        let frames = (1...10).map { PcapTestFiles.Frame(seconds: UInt32($0), fraction: 0, bytes: PcapTestFiles.udpFrame(tag: UInt8($0))) }
+        let path = try write("cut10.pcap", Array(PcapTestFiles.pcap(frames: frames).dropLast(10)))
+        let source = try PcapFileSource(path: path)
+        var tags: [UInt8] = []
+        var sizes: [Int] = []
+        #expect(throws: PcapError.self) {
+            while true {
+                let n = try source.readBatch(max: 4) { tags.append($0.bytes[63]) }
+                sizes.append(n)
+                if n == 0 { break }
+            }
+        }
+        #expect(tags == Array(1...9))
+        #expect(sizes == [4, 4, 1])
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    @Test func batchesEndWithZero() throws {
+        let path = try write("ok.pcap", PcapTestFiles.pcap(frames: threeFrames()))
+        let source = try PcapFileSource(path: path)
+        #expect(try source.readBatch(max: 2) { _ in } == 2)
+        #expect(try source.readBatch(max: 2) { _ in } == 1)
+        #expect(try source.readBatch(max: 2) { _ in } == 0)
+        #expect(source.summary.packets == 3)
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    @Test func bodyErrorStopsReading() throws {
+        struct Stop: Error {}
+        let path = try write("ok.pcap", PcapTestFiles.pcap(frames: threeFrames()))
+        let source = try PcapFileSource(path: path)
+        var seen = 0
+        #expect(throws: Stop.self) { try source.forEachFrame { _ in seen += 1; if seen == 2 { throw Stop() } } }
+        #expect(seen == 2)
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    @Test func badFilterNamesFilterAndFile() throws {
+        let path = try write("ok.pcap", PcapTestFiles.pcap(frames: threeFrames()))
+        let error = #expect(throws: PcapError.self) { try PcapFileSource(path: path, filter: "tcp port banana") }
+        guard case .invalidFilter(let p, let filter, let reason)? = error else {
+            Issue.record("expected invalidFilter, got \(String(describing: error))")
+            return
+        }
+        #expect(p == path && filter == "tcp port banana" && !reason.isEmpty)
+        #expect(error?.description.contains("'tcp port banana'") == true)
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    @Test func filterOnHandMadeFile() throws {
+        var frames = threeFrames()
+        frames[1].bytes[23] = 6  // make the second frame TCP
+        let path = try write("mix.pcap", PcapTestFiles.pcap(frames: frames))
+        var tags: [UInt8] = []
+        try PcapFileSource(path: path, filter: "udp").forEachFrame { tags.append($0.bytes[63]) }
+        #expect(tags == [1, 3])
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    /// Each bad file gives `.cannotOpen` or `.unsupportedLinkType` whose one-line description names the file.
+    @Test(arguments: [
+        ("missing", "No such file or directory"),
+        ("directory", "is a directory"),
+        ("empty", "empty file"),
+        ("garbage", "unknown file format"),
+        ("short-header", "truncated"),
+        ("link-type", "unsupported link type 147"),
+    ])
+    func badFile(_ kind: String, _ expected: String) throws {
+        let path: String
+        switch kind {
+        case "missing": path = dir.appendingPathComponent("nope.pcap").path
+        case "directory": path = dir.path
+        case "empty": path = try write("empty.pcap", [])
+        case "garbage": path = try write("garbage.pcap", Array("this is not a capture file at all\n".utf8))
+        case "short-header": path = try write("short.pcap", Array(PcapTestFiles.pcap(frames: []).prefix(10)))
+        default: path = try write("usr0.pcap", PcapTestFiles.pcap(linkType: 147, frames: threeFrames()))
+        }
+        let error = #expect(throws: PcapError.self) { try PcapFileSource(path: path) }
+        let text = error?.description ?? ""
+        #expect(text.contains(path), "\(text)")
+        #expect(text.contains(expected), "\(text)")
+        #expect(!text.contains("\n"))
+        try FileManager.default.removeItem(at: dir)
+    }
+}
+
+extension PcapReadSummary {
+    static func with(packets: Int, captured: Int, wire: Int, truncated: Int) -> PcapReadSummary {
+        var s = PcapReadSummary()
+        s.packets = packets
+        s.capturedBytes = captured
+        s.wireBytes = wire
+        s.truncatedPackets = truncated
+        return s
+    }
+}
