@@ -124,7 +124,7 @@ public struct TunnelParents: Sendable {
         (.none, .none, .none, .none)
     @usableFromInline var used: UInt8 = 0
     /// Parents that did not fit.
-    public private(set) var overflow: UInt8 = 0
+    public var overflow: UInt8 = 0
 
     public init() {}
 

@@ -172,6 +172,18 @@ public final class FlowTable {
         append(slot: slot, to: .closing, time: time)
     }
 
+    /// Puts `slot` at the tail of `list` with list time `time`, wherever it was (a connection
+    /// whose handshake finished leaves the attempt list, for instance).
+    @inlinable
+    public func reassign(slot: Int, list: ExpiryClass, time: Timestamp) {
+        unlink(slot: slot)
+        append(slot: slot, to: list, time: time)
+    }
+
+    /// The list `slot` is on.
+    @inlinable
+    public func list(of slot: Int) -> ExpiryClass { ExpiryClass(rawValue: Int(listOfSlot[slot])) ?? .other }
+
     /// Removes the connection in `slot` (deinitialising it).
     @inlinable
     public func remove(slot: Int) {
@@ -226,20 +238,33 @@ public final class FlowTable {
         }
     }
 
-    /// Removes every connection whose deadline has passed: on each list a connection expires when
-    /// its list time plus that list's delay is at or before `now`.
-    /// - Parameter body: receives each expired connection before it is removed.
+    /// What to do with a connection whose deadline passed.
+    public enum ExpiryDecision: Sendable {
+        /// Remove it.
+        case remove
+        /// Keep it, now on `list` with list time `time` (which must be later than the old deadline
+        /// minus that list's delay, so the connection is not found again in the same pass).
+        case keep(ExpiryClass, Timestamp)
+    }
+
+    /// Visits every connection whose deadline has passed: on each list a connection is due when
+    /// its list time plus that list's delay is at or before `now`. `body` decides whether it goes.
+    /// - Parameter body: receives each due connection before it is removed.
     @inlinable
-    public func expire(now: Timestamp, timeouts: Timeouts, _ body: (inout Connection) -> Void) {
+    public func expire(now: Timestamp, timeouts: Timeouts, _ body: (inout Connection, ExpiryClass) -> ExpiryDecision) {
         for list in 0..<5 {
             let delay = timeouts[list].nanoseconds
-            while true {
+            var guardCount = liveCount
+            while guardCount > 0 {
+                guardCount -= 1
                 let h = head(list)
                 if h == Self.none { break }
                 let slot = Int(h)
                 if listTime[slot] &+ delay > now.nanoseconds { break }
-                body(&slots[slot])
-                remove(slot: slot)
+                switch body(&slots[slot], ExpiryClass(rawValue: list) ?? .other) {
+                case .remove: remove(slot: slot)
+                case .keep(let target, let time): reassign(slot: slot, list: target, time: time)
+                }
             }
         }
     }
