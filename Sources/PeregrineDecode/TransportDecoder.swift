@@ -26,6 +26,7 @@ public enum TransportDecoder {
         _ frame: UnsafeRawBufferPointer, ip: IPLayer, verifyChecksum: Bool, into t: inout TransportLayer
     ) -> DecodeResult {
         t = TransportLayer()
+        guard ip.isConsistent(with: frame) else { return .stop(nil) }
         switch ip.transportProtocol {
         case 6: return tcp(frame, ip: ip, verifyChecksum: verifyChecksum, into: &t)
         case 17: return udp(frame, ip: ip, verifyChecksum: verifyChecksum, into: &t)
@@ -144,6 +145,17 @@ public enum TransportDecoder {
     }
 }
 
+extension IPLayer {
+    /// True when the offsets lie inside `frame` as `IPDecoder` leaves them, so that an `IPLayer`
+    /// that did not come from this frame cannot make a decoder read outside it.
+    @inlinable
+    func isConsistent(with frame: UnsafeRawBufferPointer) -> Bool {
+        headerOffset >= 0 && capturedPayloadLength >= 0
+            && headerOffset &+ (version == 4 ? 20 : 40) <= payloadOffset
+            && payloadOffset &+ capturedPayloadLength <= frame.count
+    }
+}
+
 /// IGMP checksum validation, as Zeek's spicy IGMP analyzer does it before parsing a message.
 public enum IGMPDecoder {
     /// Returns `igmp_invalid_checksum` when the IGMP message (IP protocol 2) of `ip` has a wrong
@@ -151,7 +163,7 @@ public enum IGMPDecoder {
     /// IP payload, like Zeek's analyzer, which sees the bytes up to the end of the data.
     @inlinable
     public static func validate(_ frame: UnsafeRawBufferPointer, ip: IPLayer) -> Weird? {
-        guard ip.transportProtocol == 2, ip.capturedPayloadLength >= 4 else { return nil }
+        guard ip.transportProtocol == 2, ip.capturedPayloadLength >= 4, ip.isConsistent(with: frame) else { return nil }
         let sum = InternetChecksum.fold(
             InternetChecksum.add(frame, offset: ip.payloadOffset, count: ip.capturedPayloadLength, to: 0))
         return sum == 0xFFFF ? nil : .igmpInvalidChecksum
