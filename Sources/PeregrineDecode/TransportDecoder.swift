@@ -35,12 +35,14 @@ public enum TransportDecoder {
         }
     }
 
-    /// Zeek's `CheckHeaderTrunc`: nil when `minimum` bytes are there, else the weird to raise.
+    /// Zeek's `CheckHeaderTrunc`: 0 when `minimum` bytes are there, 1 for `truncated_header` (the IP
+    /// length is too short), 2 for `internally_truncated_header` (the capture is too short). A code
+    /// rather than a `Weird`, so the happy path touches no weird globals.
     @inlinable
-    static func headerTruncation(ip: IPLayer, minimum: Int, truncated: Weird, internally: Weird) -> Weird? {
-        if ip.payloadLength != 0 && ip.payloadLength < minimum { return truncated }
-        if ip.capturedPayloadLength < minimum { return internally }
-        return nil
+    static func headerTruncation(ip: IPLayer, minimum: Int) -> Int {
+        if ip.payloadLength != 0 && ip.payloadLength < minimum { return 1 }
+        if ip.capturedPayloadLength < minimum { return 2 }
+        return 0
     }
 
     /// The folded checksum sum over `length` bytes of the transport segment with its pseudo-header.
@@ -54,10 +56,10 @@ public enum TransportDecoder {
     static func tcp(_ frame: UnsafeRawBufferPointer, ip: IPLayer, verifyChecksum: Bool, into t: inout TransportLayer)
         -> DecodeResult
     {
-        if let w = headerTruncation(
-            ip: ip, minimum: 20, truncated: .truncatedHeaderTCP, internally: .internallyTruncatedHeaderTCP)
-        {
-            return .stop(w)
+        switch headerTruncation(ip: ip, minimum: 20) {
+        case 0: break
+        case 1: return .stop(.truncatedHeaderTCP)
+        default: return .stop(.internallyTruncatedHeaderTCP)
         }
         let o = ip.payloadOffset
         // Segmentation offload can leave the IP length 0: Zeek then uses the captured length.
@@ -85,10 +87,10 @@ public enum TransportDecoder {
     static func udp(_ frame: UnsafeRawBufferPointer, ip: IPLayer, verifyChecksum: Bool, into t: inout TransportLayer)
         -> DecodeResult
     {
-        if let w = headerTruncation(
-            ip: ip, minimum: 8, truncated: .truncatedHeaderUDP, internally: .internallyTruncatedHeaderUDP)
-        {
-            return .stop(w)
+        switch headerTruncation(ip: ip, minimum: 8) {
+        case 0: break
+        case 1: return .stop(.truncatedHeaderUDP)
+        default: return .stop(.internallyTruncatedHeaderUDP)
         }
         let o = ip.payloadOffset
         let len = ip.payloadLength != 0 ? ip.payloadLength : ip.capturedPayloadLength
@@ -119,10 +121,10 @@ public enum TransportDecoder {
     static func icmp(_ frame: UnsafeRawBufferPointer, ip: IPLayer, verifyChecksum: Bool, into t: inout TransportLayer)
         -> DecodeResult
     {
-        if let w = headerTruncation(
-            ip: ip, minimum: 8, truncated: .truncatedHeaderICMP, internally: .internallyTruncatedHeaderICMP)
-        {
-            return .stop(w)
+        switch headerTruncation(ip: ip, minimum: 8) {
+        case 0: break
+        case 1: return .stop(.truncatedHeaderICMP)
+        default: return .stop(.internallyTruncatedHeaderICMP)
         }
         let o = ip.payloadOffset
         let len = ip.payloadLength != 0 ? ip.payloadLength : ip.capturedPayloadLength
