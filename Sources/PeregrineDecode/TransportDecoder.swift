@@ -26,6 +26,7 @@ public enum TransportDecoder {
         _ frame: UnsafeRawBufferPointer, ip: IPLayer, verifyChecksum: Bool, into t: inout TransportLayer
     ) -> DecodeResult {
         t = TransportLayer()
+        guard ip.isConsistent(with: frame) else { return .stop(nil) }
         switch ip.transportProtocol {
         case 6: return tcp(frame, ip: ip, verifyChecksum: verifyChecksum, into: &t)
         case 17: return udp(frame, ip: ip, verifyChecksum: verifyChecksum, into: &t)
@@ -34,12 +35,14 @@ public enum TransportDecoder {
         }
     }
 
-    /// Zeek's `CheckHeaderTrunc`: nil when `minimum` bytes are there, else the weird to raise.
+    /// Zeek's `CheckHeaderTrunc`: 0 when `minimum` bytes are there, 1 for `truncated_header` (the IP
+    /// length is too short), 2 for `internally_truncated_header` (the capture is too short). A code
+    /// rather than a `Weird`, so the happy path touches no weird globals.
     @inlinable
-    static func headerTruncation(ip: IPLayer, minimum: Int, truncated: Weird, internally: Weird) -> Weird? {
-        if ip.payloadLength != 0 && ip.payloadLength < minimum { return truncated }
-        if ip.capturedPayloadLength < minimum { return internally }
-        return nil
+    static func headerTruncation(ip: IPLayer, minimum: Int) -> Int {
+        if ip.payloadLength != 0 && ip.payloadLength < minimum { return 1 }
+        if ip.capturedPayloadLength < minimum { return 2 }
+        return 0
     }
 
     /// The folded checksum sum over `length` bytes of the transport segment with its pseudo-header.
@@ -53,10 +56,10 @@ public enum TransportDecoder {
     static func tcp(_ frame: UnsafeRawBufferPointer, ip: IPLayer, verifyChecksum: Bool, into t: inout TransportLayer)
         -> DecodeResult
     {
-        if let w = headerTruncation(
-            ip: ip, minimum: 20, truncated: .truncatedHeaderTCP, internally: .internallyTruncatedHeaderTCP)
-        {
-            return .stop(w)
+        switch headerTruncation(ip: ip, minimum: 20) {
+        case 0: break
+        case 1: return .stop(.truncatedHeaderTCP)
+        default: return .stop(.internallyTruncatedHeaderTCP)
         }
         let o = ip.payloadOffset
         // Segmentation offload can leave the IP length 0: Zeek then uses the captured length.
@@ -84,10 +87,10 @@ public enum TransportDecoder {
     static func udp(_ frame: UnsafeRawBufferPointer, ip: IPLayer, verifyChecksum: Bool, into t: inout TransportLayer)
         -> DecodeResult
     {
-        if let w = headerTruncation(
-            ip: ip, minimum: 8, truncated: .truncatedHeaderUDP, internally: .internallyTruncatedHeaderUDP)
-        {
-            return .stop(w)
+        switch headerTruncation(ip: ip, minimum: 8) {
+        case 0: break
+        case 1: return .stop(.truncatedHeaderUDP)
+        default: return .stop(.internallyTruncatedHeaderUDP)
         }
         let o = ip.payloadOffset
         let len = ip.payloadLength != 0 ? ip.payloadLength : ip.capturedPayloadLength
@@ -118,10 +121,10 @@ public enum TransportDecoder {
     static func icmp(_ frame: UnsafeRawBufferPointer, ip: IPLayer, verifyChecksum: Bool, into t: inout TransportLayer)
         -> DecodeResult
     {
-        if let w = headerTruncation(
-            ip: ip, minimum: 8, truncated: .truncatedHeaderICMP, internally: .internallyTruncatedHeaderICMP)
-        {
-            return .stop(w)
+        switch headerTruncation(ip: ip, minimum: 8) {
+        case 0: break
+        case 1: return .stop(.truncatedHeaderICMP)
+        default: return .stop(.internallyTruncatedHeaderICMP)
         }
         let o = ip.payloadOffset
         let len = ip.payloadLength != 0 ? ip.payloadLength : ip.capturedPayloadLength
@@ -144,6 +147,17 @@ public enum TransportDecoder {
     }
 }
 
+extension IPLayer {
+    /// True when the offsets lie inside `frame` as `IPDecoder` leaves them, so that an `IPLayer`
+    /// that did not come from this frame cannot make a decoder read outside it.
+    @inlinable
+    func isConsistent(with frame: UnsafeRawBufferPointer) -> Bool {
+        headerOffset >= 0 && capturedPayloadLength >= 0
+            && headerOffset &+ (version == 4 ? 20 : 40) <= payloadOffset
+            && payloadOffset &+ capturedPayloadLength <= frame.count
+    }
+}
+
 /// IGMP checksum validation, as Zeek's spicy IGMP analyzer does it before parsing a message.
 public enum IGMPDecoder {
     /// Returns `igmp_invalid_checksum` when the IGMP message (IP protocol 2) of `ip` has a wrong
@@ -151,7 +165,7 @@ public enum IGMPDecoder {
     /// IP payload, like Zeek's analyzer, which sees the bytes up to the end of the data.
     @inlinable
     public static func validate(_ frame: UnsafeRawBufferPointer, ip: IPLayer) -> Weird? {
-        guard ip.transportProtocol == 2, ip.capturedPayloadLength >= 4 else { return nil }
+        guard ip.transportProtocol == 2, ip.capturedPayloadLength >= 4, ip.isConsistent(with: frame) else { return nil }
         let sum = InternetChecksum.fold(
             InternetChecksum.add(frame, offset: ip.payloadOffset, count: ip.capturedPayloadLength, to: 0))
         return sum == 0xFFFF ? nil : .igmpInvalidChecksum
