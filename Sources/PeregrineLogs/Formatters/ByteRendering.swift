@@ -94,12 +94,11 @@ extension Array where Element == UInt8 {
         while i < 8 {
             if i == bestStart {
                 append(UInt8(ascii: ":"))
-                if i == 0 { append(UInt8(ascii: ":")) }
+                append(UInt8(ascii: ":"))
                 i += bestLength
-                if i == 8 { return }
                 continue
             }
-            if i > 0 { append(UInt8(ascii: ":")) }
+            if i > 0 && i != bestStart + bestLength { append(UInt8(ascii: ":")) }
             let g = group(i)
             var started = false
             for shift in stride(from: 12, through: 0, by: -4) {

@@ -73,7 +73,7 @@ public struct LogFileWriter {
         let result: Result<Void, LogWriterError> = buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                let n = POSIX.write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
                 if n < 0 {
                     let error = errno
                     if error == EINTR { continue }
@@ -101,10 +101,10 @@ public struct LogFileWriter {
         do {
             try flushDescriptor(fd)
         } catch {
-            _ = Glibc.close(fd)
+            _ = POSIX.close(fd)
             throw error
         }
-        if Glibc.close(fd) != 0 {
+        if POSIX.close(fd) != 0 {
             throw LogWriterError(operation: "close", path: filePath, errno: errno)
         }
     }
@@ -118,10 +118,40 @@ public struct LogFileWriter {
     private mutating func open() throws(LogWriterError) {
         var fd: Int32
         repeat {
-            fd = Glibc.open(filePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            fd = POSIX.open(filePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw LogWriterError(operation: "create", path: filePath, errno: errno) }
         descriptor = fd
         formatter.appendHeader(schema: schema, wallClockSeconds: clock(), to: &buffer)
+    }
+}
+
+/// The system calls of the writer, outside the type whose `write`/`close` methods would shadow them.
+private enum POSIX {
+    /// The corresponding C function is `open`.
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+        #if canImport(Glibc)
+        Glibc.open(path, flags, mode)
+        #else
+        Darwin.open(path, flags, mode)
+        #endif
+    }
+
+    /// The corresponding C function is `write`.
+    static func write(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(fd, bytes, count)
+        #else
+        Darwin.write(fd, bytes, count)
+        #endif
+    }
+
+    /// The corresponding C function is `close`.
+    static func close(_ fd: Int32) -> Int32 {
+        #if canImport(Glibc)
+        Glibc.close(fd)
+        #else
+        Darwin.close(fd)
+        #endif
     }
 }
