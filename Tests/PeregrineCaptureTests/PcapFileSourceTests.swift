@@ -35,6 +35,17 @@ import Testing
         }
     }
 
+    /// The bundled demo trace reads whole: as many packets as tcpdump sees, none cut by the snaplen.
+    @Test func demoTraceMatchesTcpdump() throws {
+        let path = PcapTestFiles.packageRoot.appendingPathComponent("Tests/Fixtures/Traces/demo/demo.pcap").path
+        let summary = try PcapFileSource(path: path).forEachFrame { _ in }
+        #expect(summary.packets > 500 && summary.truncatedPackets == 0)
+        #expect(summary.capturedBytes == summary.wireBytes)
+        #expect(summary.packets == (try PcapTestFiles.tcpdumpCount(path)))
+        #expect(try PcapFileSource(path: path, filter: "icmp").forEachFrame { _ in }.packets
+            == (try PcapTestFiles.tcpdumpCount(path, filter: "icmp")))
+    }
+
     /// A filter selects the same subset tcpdump selects, and a strict subset of the trace.
     @Test func filterSelectsSubset() throws {
         let path = PcapTestFiles.zeekCorpus.appendingPathComponent("conn-wikipedia/wikipedia.pcap").path

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test.sh: the project's test command (README, CI). Installs the Debian packages, builds in release
+# mode with warnings as errors, runs the whole Swift test suite, then the corpus check if it exists.
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: scripts/test.sh [--help] [--skip-deps] [-- SWIFT_TEST_ARGS...]
+
+  1. scripts/install-deps.sh            (skipped with --skip-deps)
+  2. swift build -c release -Xswiftc -warnings-as-errors
+  3. swift test                          (debug; extra arguments after -- go to swift test)
+  4. scripts/corpus-check.sh             (hook: run only if that script exists)
+Run as root on Debian 12 with Swift 6.3; privileged tests run when root (style.md §6).
+USAGE
+}
+
+skip_deps=0
+test_args=()
+while [[ $# -gt 0 ]]; do
+    case $1 in
+    -h | --help) usage; exit 0 ;;
+    --skip-deps) skip_deps=1; shift ;;
+    --) shift; test_args=("$@"); break ;;
+    *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+cd "$(dirname "$0")/.."
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
+    export PATH=/opt/swift/usr/bin:$PATH
+fi
+
+step() { echo "==> $*" >&2; }
+
+if [[ $skip_deps -eq 0 ]]; then
+    step "installing Debian packages"
+    scripts/install-deps.sh
+fi
+
+step "release build with warnings as errors"
+swift build -c release -Xswiftc -warnings-as-errors
+
+# Hook for the corpus check: said before the tests when absent, so that the output still ends with
+# Swift Testing's summary line.
+corpus_check=scripts/corpus-check.sh
+if [[ ! -x $corpus_check ]]; then
+    step "no $corpus_check yet: corpus check skipped"
+fi
+
+step "swift test"
+swift test "${test_args[@]}"
+
+if [[ -x $corpus_check ]]; then
+    step "corpus check ($corpus_check)"
+    "$corpus_check"
+fi
