@@ -57,12 +57,18 @@ struct Peregrine: ParsableCommand {
             config.captureFilter = filter
             let summary = try OfflineRun(configuration: config).run(path: readFile)
             if let error = summary.readError {
-                fputs("peregrine: \(error)\n", stderr)
+                printError("peregrine: \(error)")
                 throw ExitCode(1)
             }
         } catch let error as EngineError {
-            fputs("peregrine: \(error)\n", stderr)
+            printError("peregrine: \(error)")
             throw ExitCode(1)
         }
     }
+}
+
+/// Writes one line to standard error (the C `stderr` global is not concurrency-safe in Swift 6).
+func printError(_ line: String) {
+    let text = line + "\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
 }

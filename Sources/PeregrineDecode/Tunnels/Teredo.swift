@@ -100,8 +100,11 @@ public enum Teredo {
         let c = ByteCursor(bytes)
         guard len >= 40, let b0 = c.getUInt8(at: offset), let b1 = c.getUInt8(at: offset &+ 1) else { return false }
         if b0 >> 4 != 6 && (b0 != 0 || (b1 != 0 && b1 != 1)) { return false }
-        if len == 40 && b0 >> 4 == 6 && (prefixMatch(bytes, offset: offset, at: 8) || prefixMatch(bytes, offset: offset, at: 24)) {
-            return true
+        // A bare IPv6 packet is Teredo when either address carries the Teredo prefix 2001:0::/32
+        // (Zeek's pattern: the prefix after 8 or 24 bytes; the pattern is matched as a prefix of
+        // the payload, so longer packets than a 40-byte bubble qualify too).
+        if b0 >> 4 == 6 {
+            return prefixMatch(bytes, offset: offset, at: 8) || prefixMatch(bytes, offset: offset, at: 24)
         }
         var at = offset
         var tag = UInt16(b1)

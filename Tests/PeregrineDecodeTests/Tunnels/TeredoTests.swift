@@ -48,8 +48,14 @@ struct TeredoTests {
         var newline = bubble
         newline[3] = 0x0A  // flow label byte: Zeek's `.` does not match a newline
         #expect(!withPayload(newline) { Teredo.detect($0, offset: $1, length: $2) })
+        // A bare IPv6 packet longer than a bubble is Teredo when an address has the 2001:0::/32
+        // prefix (corpus case teredo: the relay conn on port 32900 is found this way) ...
         let plain = ipv6Packet(payloadLength: 8, next: 17, source: teredoSource)
-        #expect(!withPayload(plain) { Teredo.detect($0, offset: $1, length: $2) })
+        #expect(withPayload(plain) { Teredo.detect($0, offset: $1, length: $2) })
+        // ... and not otherwise.
+        var native = plain
+        native[8] = 0x2A  // source 2a01:... instead of 2001:0:...
+        #expect(!withPayload(native) { Teredo.detect($0, offset: $1, length: $2) })
         let origin: [UInt8] = [0, 0, 0xF0, 0x2A, 0x3F, 0x57, 0xFE, 0xFF]
         #expect(withPayload(origin + plain) { Teredo.detect($0, offset: $1, length: $2) })
         let auth: [UInt8] = [0, 1, 0, 0] + [UInt8](repeating: 0, count: 9)

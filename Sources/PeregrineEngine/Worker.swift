@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: Apache-2.0
+import PeregrineCore
+import PeregrineDecode
+import PeregrineLogs
+import PeregrinePolicy
+import PeregrineSessions
+
+/// One worker: decodes each frame, keeps its connections and tunnels, and writes their records.
+///
+/// This is the per-packet path (style.md §4): decoders are inlined static functions over the
+/// borrowed frame, connection state lives in the preallocated `FlowTable`, and nothing on the way
+/// allocates for an ordinary packet. Weirds, new tunnels and finished connections (per connection
+/// or rarer) are where records get built. A worker belongs to one thread.
+final class Worker {
+    let config: Configuration
+    let flows: FlowTable
+    let fragments = FragmentReassembler()
+    var uids: UIDGenerator
+    var logs: LogStreams
+    var weirdPolicy = WeirdPolicy()
+    let verifyChecksums: Bool
+    let timeouts: FlowTable.Timeouts
+    let likelyServerPorts: Set<UInt32>
+    /// Network time: the current packet's timestamp.
+    var now = Timestamp.zero
+    var nextExpiryCheck = Timestamp.zero
+    var weirds = WeirdQueue()
+    /// IP-in-IP and GRE tunnels by unordered address pair: their uid and first endpoints
+    /// (Zeek's `IPTunnelAnalyzer::ip_tunnels`, forgotten after `Tunnel.ipTunnelTimeoutSeconds`).
+    var ipTunnels: [AddressPair: IPTunnelEntry] = [:]
+    /// Tunnels already written as DISCOVER (Zeek's `Tunnel::active`), by uid.
+    var activeTunnels: Set<ConnectionUID> = []
+
+    /// Counters for stats (`decode.*`, `flows.*`).
+    var packets: UInt64 = 0
+    var nonIPFrames: UInt64 = 0
+
+    struct AddressPair: Hashable {
+        var low: IPAddress
+        var high: IPAddress
+    }
+
+    struct IPTunnelEntry {
+        var uid: ConnectionUID
+        var source: IPAddress
+        var destination: IPAddress
+        var kind: TunnelKind
+        var lastSeen: Timestamp
+    }
+
+    /// Service ids stored in `Connection.services`: 1-based indexes into this table.
+    static let serviceNames: [StaticString] = TunnelKind.allCases.map { $0.service ?? "-" }
+
+    @inline(__always)
+    static func serviceID(_ kind: TunnelKind) -> UInt8 { UInt8(kind.rawValue) + 1 }
+
+    /// Teredo's per-connection confirmation bits in `Connection.tunnelState` (Zeek's
+    /// `valid_orig`/`valid_resp`), and the bit for an analyzer violation.
+    static let tunnelValidOriginator: UInt8 = 1
+    static let tunnelValidResponder: UInt8 = 2
+    static let tunnelViolated: UInt8 = 4
+
+    init(config: Configuration, logs: LogStreams, seed: UInt64) {
+        self.config = config
+        self.logs = logs
+        uids = UIDGenerator(seed: seed)
+        flows = FlowTable(capacity: config.maxConnections, seed: seed ^ 0x5EED)
+        verifyChecksums = !config.ignoreChecksums
+        timeouts = FlowTable.Timeouts(
+            tcp: config.timeouts.tcpInactivity, udp: config.timeouts.udpInactivity,
+            icmp: config.timeouts.icmpInactivity, other: TCPTimeouts.udpInactivityTimeout,
+            closing: config.timeouts.closeDelay)
+        likelyServerPorts = RoleDecision.defaultLikelyServerPorts
+    }
+
+    // MARK: - Frames
+
+    /// Processes one captured frame.
+    @inline(__always)
+    func process(bytes: UnsafeRawBufferPointer, wireLength: Int, timestamp: Timestamp, linkType: LinkType) {
+        packets &+= 1
+        if timestamp > now { now = timestamp }
+        if now >= nextExpiryCheck { expireConnections() }
+        var link = LinkLayer()
+        switch LinkDecoder.decode(bytes, linkType: linkType, into: &link) {
+        case .stop(let w):
+            if let w { weird(w, scope: .network) }
+            return
+        case .ok: break
+        }
+        if let a = link.anomaly { weird(a, scope: .network) }
+        guard link.etherType == 0x0800 || link.etherType == 0x86DD else {
+            nonIPFrames &+= 1
+            return
+        }
+        processIP(
+            bytes, wireLength: wireLength, offset: link.networkOffset, etherType: link.etherType, vlan: link.vlan,
+            innerVlan: link.innerVlan, encapsulation: .none)
+    }
+
+    func processIP(
+        _ bytes: UnsafeRawBufferPointer, wireLength: Int, offset: Int, etherType: UInt16, vlan: UInt16,
+        innerVlan: UInt16, encapsulation: Encapsulation
+    ) {
+        var ip = IPLayer()
+        switch IPDecoder.decode(
+            bytes, wireLength: wireLength, offset: offset, etherType: etherType, verifyChecksum: verifyChecksums,
+            into: &ip)
+        {
+        case .stop(let w):
+            if let w { weird(w, scope: ip.version != 0 ? .flow(source: ip.source, destination: ip.destination) : .network) }
+            return
+        case .ok: break
+        }
+        if let a = ip.anomaly { weird(a, scope: .flow(source: ip.source, destination: ip.destination)) }
+        if ip.isFragment {
+            if ip.capturedPayloadLength == ip.payloadLength {
+                let result = fragments.add(frame: bytes, ip: ip, timestamp: now)
+                for i in 0..<fragments.weirdCount {
+                    weird(fragments.weird(at: i), scope: .flow(source: ip.source, destination: ip.destination))
+                }
+                switch result {
+                case .incomplete: return
+                case .dropped(let w):
+                    if let w { weird(w, scope: .flow(source: ip.source, destination: ip.destination)) }
+                    return
+                case .complete(let packet):
+                    processIP(
+                        packet, wireLength: packet.count, offset: 0, etherType: ip.version == 6 ? 0x86DD : 0x0800,
+                        vlan: vlan, innerVlan: innerVlan, encapsulation: encapsulation)
+                    return
+                }
+            } else if ip.fragmentOffset != 0 {
+                return
+            }
+        }
+        switch ip.transportProtocol {
+        case 6, 17, 1, 58:
+            var t = TransportLayer()
+            switch TransportDecoder.decode(bytes, ip: ip, verifyChecksum: verifyChecksums, into: &t) {
+            case .stop(let w):
+                if let w { weird(w, scope: .flow(source: ip.source, destination: ip.destination)) }
+                return
+            case .ok: break
+            }
+            processSession(bytes, ip: ip, t: t, vlan: vlan, innerVlan: innerVlan, encapsulation: encapsulation)
+        case 4, 41:
+            ipTunnel(bytes, ip: ip, kind: .ip, outcome: IPInIP.parse(bytes, offset: ip.payloadOffset, length: ip.capturedPayloadLength), vlan: vlan, innerVlan: innerVlan, encapsulation: encapsulation)
+        case 47:
+            ipTunnel(bytes, ip: ip, kind: .gre, outcome: GRE.parse(bytes, offset: ip.payloadOffset, length: ip.capturedPayloadLength), vlan: vlan, innerVlan: innerVlan, encapsulation: encapsulation)
+        case 2:
+            if verifyChecksums, let w = IGMPDecoder.validate(bytes, ip: ip) {
+                weird(w, scope: .flow(source: ip.source, destination: ip.destination))
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: - Connections
+
+    func processSession(
+        _ bytes: UnsafeRawBufferPointer, ip: IPLayer, t: TransportLayer, vlan: UInt16, innerVlan: UInt16,
+        encapsulation: Encapsulation
+    ) {
+        let proto = ip.transportProtocol
+        var sourcePort = t.sourcePort, destinationPort = t.destinationPort
+        var oneWay = false
+        if proto == 1 || proto == 58 {
+            let c = proto == 1
+                ? ICMPRoles.counterpartV4(type: t.icmpType, code: t.icmpCode)
+                : ICMPRoles.counterpartV6(type: t.icmpType, code: t.icmpCode)
+            sourcePort = UInt16(t.icmpType)
+            destinationPort = c.port
+            oneWay = c.oneWay
+        }
+        let key = oneWay
+            ? FlowKey(directionalSource: ip.source, sourcePort: sourcePort, destination: ip.destination,
+                      destinationPort: destinationPort, transportProtocol: proto)
+            : FlowKey(source: ip.source, sourcePort: sourcePort, destination: ip.destination,
+                      destinationPort: destinationPort, transportProtocol: proto)
+        let hash = flows.hash(key)
+        var found = flows.find(key, hash: hash)
+        if let slot = found, proto == 6, isReuse(flows.connection(at: slot), flags: t.flags) {
+            finish(slot: slot)
+            found = nil
+        }
+        let slot: Int
+        var isNew = false
+        if let f = found {
+            slot = f
+        } else {
+            slot = newConnection(
+                ip: ip, t: t, key: key, hash: hash, sourcePort: sourcePort, destinationPort: destinationPort,
+                oneWay: oneWay, vlan: vlan, innerVlan: innerVlan)
+            isNew = true
+        }
+        let c = flows.connection(at: slot)
+        if let inner = encapsulation.innermost, !c.pointee.tunnelParents.contains(inner.uid) {
+            c.pointee.tunnelParents.insert(inner.uid)
+            discoverTunnels(encapsulation)
+        } else if isNew, encapsulation.depth > 0 {
+            discoverTunnels(encapsulation)
+        }
+        var isOrig = ip.source == c.pointee.originator && sourcePort == c.pointee.originatorPort
+        weirds.removeAll()
+        var list = FlowTable.ExpiryClass.other
+        switch proto {
+        case 6:
+            let result = c.pointee.tcp.process(
+                isOriginator: isOrig, flags: t.flags, sequence: t.sequence, acknowledgement: t.acknowledgement,
+                payloadLength: t.payloadLength, window: t.window, checksumValid: t.checksumValid,
+                history: &c.pointee.history, weirds: &weirds)
+            if result.flippedRoles {
+                c.pointee.flipRoles()
+                isOrig.toggle()
+            }
+            if result.updatesLastTime { c.pointee.lastTime = now }
+            count(c, isOrig: isOrig, ip: ip)
+            if result.closeComplete || c.pointee.tcp.originator.state == .reset
+                || c.pointee.tcp.responder.state == .reset
+            {
+                flows.markClosing(slot: slot, time: c.pointee.lastTime)
+            } else if result.armAttemptTimer {
+                flows.reassign(slot: slot, list: .other, time: now)
+            } else {
+                let established = flows.list(of: slot) == .tcp || result.handshakeFinished
+                    || !(c.pointee.tcp.originator.state == .synSent || c.pointee.tcp.originator.state == .synAckSent)
+                list = established ? .tcp : .other
+                if result.handshakeFinished { flows.reassign(slot: slot, list: .tcp, time: now) }
+            }
+        case 17:
+            if c.pointee.udp.process(
+                isOriginator: isOrig, udpLength: t.payloadLength &+ 8, checksumValid: t.checksumValid,
+                history: &c.pointee.history, weirds: &weirds)
+            {
+                c.pointee.lastTime = now
+            }
+            count(c, isOrig: isOrig, ip: ip)
+            list = .udp
+        default:
+            count(c, isOrig: isOrig, ip: ip)
+            list = .icmp
+            if !t.checksumValid {
+                weirds.append(.badICMPChecksum)
+            } else {
+                c.pointee.lastTime = now
+                let len = Int64(t.payloadLength)
+                if isOrig {
+                    c.pointee.icmpOriginatorLength = max(c.pointee.icmpOriginatorLength, 0) &+ len
+                } else {
+                    c.pointee.icmpResponderLength = max(c.pointee.icmpResponderLength, 0) &+ len
+                }
+            }
+        }
+        if flows.list(of: slot) != .closing && list != .other { flows.touch(slot: slot, list: list, time: now) }
+        if weirds.count > 0 { flushConnectionWeirds(c.pointee) }
+        if proto == 17 && t.checksumValid {
+            udpTunnel(bytes, t: t, connection: c, isOriginator: isOrig, vlan: vlan, innerVlan: innerVlan,
+                      encapsulation: encapsulation)
+        }
+    }
+
+    /// Zeek's `TCPSessionAdapter::IsReuse`: a new SYN (no ACK) on a connection one of whose
+    /// endpoints is closed or reset starts a new connection with the same 5-tuple.
+    @inline(__always)
+    func isReuse(_ c: UnsafeMutablePointer<Connection>, flags: TCPFlags) -> Bool {
+        guard flags.contains(.syn), !flags.contains(.ack) else { return false }
+        let o = c.pointee.tcp.originator.state, r = c.pointee.tcp.responder.state
+        return o == .closed || o == .reset || r == .closed || r == .reset
+    }
+
+    func newConnection(
+        ip: IPLayer, t: TransportLayer, key: FlowKey, hash: UInt64, sourcePort: UInt16, destinationPort: UInt16,
+        oneWay: Bool, vlan: UInt16, innerVlan: UInt16
+    ) -> Int {
+        var conn = Connection(
+            uid: uids.nextUID(), originator: ip.source, originatorPort: sourcePort, responder: ip.destination,
+            responderPort: destinationPort, transportProtocol: ip.transportProtocol, oneWayICMP: oneWay, time: now,
+            vlan: vlan, innerVlan: innerVlan)
+        let broadcast = ip.destination.isIPv4 && ip.destination.ipv4Value == 0xFFFF_FFFF
+        if !broadcast
+            && RoleDecision.shouldFlip(
+                transportProtocol: ip.transportProtocol, flags: t.flags, sourcePort: sourcePort,
+                destinationPort: destinationPort, likelyServerPorts: likelyServerPorts)
+        {
+            conn.flipRoles()
+            switch ip.transportProtocol {
+            case 6: conn.tcp.flipRoles(history: &conn.history)
+            case 17: conn.udp.flipRoles(history: &conn.history)
+            default: conn.history.flip()
+            }
+        }
+        let list: FlowTable.ExpiryClass =
+            switch ip.transportProtocol {
+            case 6: .other
+            case 17: .udp
+            default: .icmp
+            }
+        return flows.insert(conn, key: key, hash: hash, list: list, time: now) { evicted in
+            log(&evicted)
+        }
+    }
+
+    @inline(__always)
+    func count(_ c: UnsafeMutablePointer<Connection>, isOrig: Bool, ip: IPLayer) {
+        if isOrig {
+            c.pointee.originatorPackets &+= 1
+            c.pointee.originatorIPBytes &+= UInt64(ip.totalLength)
+        } else {
+            c.pointee.responderPackets &+= 1
+            c.pointee.responderIPBytes &+= UInt64(ip.totalLength)
+        }
+    }
+
+    /// Removes a connection now, logging it.
+    func finish(slot: Int) {
+        log(&flows.connection(at: slot).pointee)
+        flows.remove(slot: slot)
+    }
+
+    func log(_ c: inout Connection) {
+        logs.logConnection(c) { Worker.serviceNames[Int($0) - 1] }
+        if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
+            logs.logTunnel(
+                uid: c.uid, originator: c.originator, originatorPort: c.originatorPort, responder: c.responder,
+                responderPort: c.responderPort, kind: kind, close: true, at: now)
+        }
+    }
+
+    /// Expires connections whose timers ran out, at most once per second of network time.
+    func expireConnections() {
+        nextExpiryCheck = now.adding(.seconds(1))
+        flows.expire(now: now, timeouts: timeouts) { c, list in
+            // A TCP attempt that got an answer in time stays; one that did not is removed
+            // (Zeek's `AttemptTimer`); everything else due is removed.
+            if list == .other && c.transportProtocol == 6 {
+                let o = c.tcp.originator.state, r = c.tcp.responder.state
+                let attempt = (o == .synSent || o == .synAckSent) && r == .inactive
+                if !attempt && c.lastTime.adding(timeouts.tcp) > now { return .keep(.tcp, c.lastTime) }
+            }
+            log(&c)
+            return .remove
+        }
+        if ipTunnels.count > 0 {
+            ipTunnels = ipTunnels.filter { now.since($0.value.lastSeen) < .seconds(Int64(Tunnel.ipTunnelTimeoutSeconds)) }
+        }
+    }
+
+    /// End of input: every open connection is logged (Zeek's `Drain` at termination).
+    func finishAll() {
+        flows.removeAll { c in log(&c) }
+    }
+
+    // MARK: - Weirds
+
+    func weird(_ w: Weird, scope: WeirdScope) {
+        if weirdPolicy.shouldLog(w, scope: scope, at: now) { logs.logWeird(w, scope: scope, at: now) }
+    }
+
+    func flushConnectionWeirds(_ c: Connection) {
+        let scope = WeirdScope.connection(
+            uid: c.uid, originator: c.originator, originatorPort: c.originatorPort, responder: c.responder,
+            responderPort: c.responderPort)
+        for i in 0..<weirds.count { weird(weirds[i], scope: scope) }
+        weirds.removeAll()
+    }
+
+    // MARK: - Tunnels
+
+    func discoverTunnels(_ e: Encapsulation) {
+        for i in 0..<e.depth {
+            guard let entry = e[i], !activeTunnels.contains(entry.uid) else { continue }
+            activeTunnels.insert(entry.uid)
+            logs.logTunnel(
+                uid: entry.uid, originator: entry.originator, originatorPort: entry.originatorPort,
+                responder: entry.responder, responderPort: entry.responderPort, kind: entry.kind, close: false, at: now)
+            if entry.isConnection {
+                let key = FlowKey(
+                    source: entry.originator, sourcePort: entry.originatorPort, destination: entry.responder,
+                    destinationPort: entry.responderPort, transportProtocol: 17)
+                if let slot = flows.find(key, hash: flows.hash(key)) {
+                    flows.connection(at: slot).pointee.tunnelKind = entry.kind.rawValue + 1
+                }
+            }
+        }
+    }
+
+    func ipTunnel(
+        _ bytes: UnsafeRawBufferPointer, ip: IPLayer, kind: TunnelKind, outcome: TunnelOutcome, vlan: UInt16,
+        innerVlan: UInt16, encapsulation: Encapsulation
+    ) {
+        if let w = outcome.weird { weird(w, scope: .flow(source: ip.source, destination: ip.destination)) }
+        guard let payload = outcome.payload else { return }
+        guard encapsulation.depth < Tunnel.maxDepth else {
+            weird(kind.depthExceededWeird, scope: .flow(source: ip.source, destination: ip.destination))
+            return
+        }
+        let pair = ip.source < ip.destination
+            ? AddressPair(low: ip.source, high: ip.destination) : AddressPair(low: ip.destination, high: ip.source)
+        let entry: IPTunnelEntry
+        if var existing = ipTunnels[pair] {
+            existing.lastSeen = now
+            ipTunnels[pair] = existing
+            entry = existing
+        } else {
+            entry = IPTunnelEntry(uid: uids.nextUID(), source: ip.source, destination: ip.destination, kind: kind, lastSeen: now)
+            ipTunnels[pair] = entry
+        }
+        let inner = encapsulation.pushing(
+            .init(uid: entry.uid, kind: entry.kind, originator: entry.source, responder: entry.destination,
+                  originatorPort: 0, responderPort: 0, isConnection: false))
+        decapsulate(bytes, payload: payload, vlan: vlan, innerVlan: innerVlan, encapsulation: inner)
+    }
+
+    func udpTunnel(
+        _ bytes: UnsafeRawBufferPointer, t: TransportLayer, connection c: UnsafeMutablePointer<Connection>,
+        isOriginator: Bool, vlan: UInt16, innerVlan: UInt16, encapsulation: Encapsulation
+    ) {
+        let offset = t.payloadOffset, length = t.capturedPayloadLength
+        guard length > 0 else { return }
+        var kind = TunnelKind.udpKind(responderPort: c.pointee.responderPort)
+        if kind == nil {
+            if Teredo.detect(bytes, offset: offset, length: length) {
+                kind = .teredo
+            } else if AYIYA.detect(bytes, offset: offset, length: length) {
+                kind = .ayiya
+            }
+        }
+        guard let kind, c.pointee.tunnelState & Self.tunnelViolated == 0 else { return }
+        guard encapsulation.depth < Tunnel.maxDepth else {
+            weird(kind.depthExceededWeird, scope: connectionScope(c.pointee))
+            return
+        }
+        if kind == .gtpv1, encapsulation.innermost?.kind == .gtpv1 { return }
+        let outcome: TunnelOutcome
+        switch kind {
+        case .vxlan: outcome = VXLAN.parse(bytes, offset: offset, length: length)
+        case .geneve: outcome = Geneve.parse(bytes, offset: offset, length: length)
+        case .teredo: outcome = Teredo.parse(bytes, offset: offset, length: length)
+        case .ayiya: outcome = AYIYA.parse(bytes, offset: offset, length: length)
+        case .gtpv1: outcome = GTPv1.parse(bytes, offset: offset, length: length)
+        case .ip, .gre: return
+        }
+        let confirmed = c.pointee.services.members.contains(Self.serviceID(kind))
+        switch outcome.verdict {
+        case .violation:
+            c.pointee.tunnelState |= Self.tunnelViolated
+        case .valid:
+            if kind.confirmationNeedsBothDirections {
+                c.pointee.tunnelState |= isOriginator ? Self.tunnelValidOriginator : Self.tunnelValidResponder
+                if c.pointee.tunnelState & 3 == 3 { c.pointee.services.insert(Self.serviceID(kind)) }
+            } else {
+                c.pointee.services.insert(Self.serviceID(kind))
+            }
+        case .none: break
+        }
+        if let w = outcome.weird, !outcome.weirdOnlyIfConfirmed || confirmed {
+            weird(w, scope: connectionScope(c.pointee))
+        }
+        guard let payload = outcome.payload else { return }
+        if kind == .teredo && Teredo.isBubble(bytes, payload: payload) { return }
+        let inner = encapsulation.pushing(
+            .init(uid: c.pointee.uid, kind: kind, originator: c.pointee.originator, responder: c.pointee.responder,
+                  originatorPort: c.pointee.originatorPort, responderPort: c.pointee.responderPort, isConnection: true))
+        decapsulate(bytes, payload: payload, vlan: vlan, innerVlan: innerVlan, encapsulation: inner)
+    }
+
+    func connectionScope(_ c: Connection) -> WeirdScope {
+        .connection(uid: c.uid, originator: c.originator, originatorPort: c.originatorPort, responder: c.responder,
+                    responderPort: c.responderPort)
+    }
+
+    /// Decodes a tunnel's payload as a new packet.
+    func decapsulate(
+        _ bytes: UnsafeRawBufferPointer, payload: TunnelPayload, vlan: UInt16, innerVlan: UInt16,
+        encapsulation: Encapsulation
+    ) {
+        guard payload.offset >= 0, payload.length > 0, payload.offset + payload.length <= bytes.count else { return }
+        let inner = UnsafeRawBufferPointer(rebasing: bytes[payload.offset..<(payload.offset + payload.length)])
+        switch payload.kind {
+        case .ethernet:
+            var link = LinkLayer()
+            guard case .ok = LinkDecoder.decode(inner, linkType: .ethernet, into: &link),
+                link.etherType == 0x0800 || link.etherType == 0x86DD
+            else { return }
+            processIP(inner, wireLength: inner.count, offset: link.networkOffset, etherType: link.etherType,
+                      vlan: vlan, innerVlan: innerVlan, encapsulation: encapsulation)
+        case .rawIP, .ipv4, .ipv6:
+            let etherType: UInt16 = payload.kind == .ipv6 || (payload.kind == .rawIP && inner[0] >> 4 == 6) ? 0x86DD : 0x0800
+            processIP(inner, wireLength: inner.count, offset: 0, etherType: etherType, vlan: vlan,
+                      innerVlan: innerVlan, encapsulation: encapsulation)
+        case .arp, .ieee80211:
+            return
+        }
+    }
+}
