@@ -19,7 +19,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "PeregrineCore"),
-        .target(name: "PeregrineDecode", dependencies: ["PeregrineCore"]),
+        .target(name: "PeregrineDecode", dependencies: ["PeregrineCore"], exclude: ["Tunnels/README.md"]),
         .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Scores the release binary against Zeek's own baselines (../shared/corpus/zeek) with
+# ../shared/tools/corpus-score, prints the per-log figures, and fails when a run fails or when
+# conn.log or tunnel.log recall falls below the floor this tree reached (a regression gate).
+set -euo pipefail
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+    echo "Usage: scripts/corpus-check.sh   (after a release build; needs ../shared beside the clone)"
+    exit 0
+fi
+cd "$(dirname "$0")/.."
+shared=$(cd .. && pwd)/shared
+if [[ ! -x $shared/tools/corpus-score || ! -d $shared/corpus/zeek ]]; then
+    echo "corpus-check: no corpus at $shared (skipped)" >&2
+    exit 0
+fi
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$shared/tools/corpus-score" --corpus "$shared/corpus/zeek" --logs conn,tunnel,weird --json >"$out"
+python3 - "$out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+floors = {"conn": 0.94, "tunnel": 0.99}
+ok = True
+for name, v in sorted(r["per_log"].items()):
+    recall = v["equal"] / v["expected"] if v["expected"] else 1.0
+    print(f"corpus {name:8s} cell recall {recall:.4f} ({v['equal']}/{v['expected']})")
+    if name in floors and recall < floors[name]:
+        print(f"corpus-check: {name}.log recall {recall:.4f} is below {floors[name]}")
+        ok = False
+for failure in r["failed_runs"]:
+    print(f"corpus-check: failed run: {failure}")
+    ok = False
+print(f"corpus overall recall {r['recall']:.4f} precision {r['precision']:.4f}")
+sys.exit(0 if ok else 1)
+PY
