@@ -23,7 +23,7 @@ public struct Configuration: Sendable {
     /// A capture filter in libpcap syntax.
     public var captureFilter: String? = nil
     /// Most connections one worker tracks at once; beyond it the longest-idle one is evicted.
-    /// 1 M connections is about 300 MB of state: sized for a 10 Gbit/s sensor's worker.
+    /// Slots are reserved, not touched, at start: memory grows with the connections actually held.
     public var maxConnections = 262_144
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
@@ -106,7 +106,7 @@ public struct Configuration: Sendable {
     /// Parses `300`, `300.0`, `5 min`, `30secs`, `1hr` into an interval.
     static func parseInterval(_ value: String, option: String) throws -> Interval {
         let digits = value.prefix { $0.isNumber || $0 == "." }
-        let unit = value.dropFirst(digits.count).trimmingCharacters
+        let unit = value.dropFirst(digits.count).trimmingSpaces
         guard let number = Double(digits) else { throw EngineError("option \(option): '\(value)' is not an interval") }
         let scale: Double
         switch unit {
@@ -125,8 +125,6 @@ extension StringProtocol {
     fileprivate var trimmingSpaces: String {
         String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
-
-    fileprivate var trimmingCharacters: String { trimmingSpaces }
 
     fileprivate var unquoted: String {
         if count >= 2, first == "\"", last == "\"" { return String(dropFirst().dropLast()) }

@@ -12,8 +12,10 @@ struct Encapsulation {
         var responder: IPAddress
         var originatorPort: UInt16
         var responderPort: UInt16
-        /// True when the tunnel is itself a connection (UDP tunnels): it gets a CLOSE line.
-        var isConnection: Bool
+        /// The flow-table slot of the outer connection when the tunnel is itself a connection (UDP
+        /// tunnels, which get a CLOSE line); `nil` for IP-in-IP and GRE. Valid while the packet that
+        /// carries this stack is processed.
+        var connectionSlot: Int?
     }
 
     var entries: (Entry?, Entry?, Entry?, Entry?) = (nil, nil, nil, nil)

@@ -185,21 +185,15 @@ final class Worker {
             finish(slot: slot)
             found = nil
         }
-        let slot: Int
-        var isNew = false
-        if let f = found {
-            slot = f
-        } else {
-            slot = newConnection(
+        let slot = found
+            ?? newConnection(
                 ip: ip, t: t, key: key, hash: hash, sourcePort: sourcePort, destinationPort: destinationPort,
                 oneWay: oneWay, vlan: vlan, innerVlan: innerVlan)
-            isNew = true
-        }
         let c = flows.connection(at: slot)
+        // A new connection, or one whose innermost tunnel changed (Zeek's `tunnel_changed`), gains
+        // the tunnel as a parent, and tunnels not yet logged get their DISCOVER line.
         if let inner = encapsulation.innermost, !c.pointee.tunnelParents.contains(inner.uid) {
             c.pointee.tunnelParents.insert(inner.uid)
-            discoverTunnels(encapsulation)
-        } else if isNew, encapsulation.depth > 0 {
             discoverTunnels(encapsulation)
         }
         var isOrig = ip.source == c.pointee.originator && sourcePort == c.pointee.originatorPort
@@ -256,7 +250,7 @@ final class Worker {
         if flows.list(of: slot) != .closing && list != .other { flows.touch(slot: slot, list: list, time: now) }
         if weirds.count > 0 { flushConnectionWeirds(c.pointee) }
         if proto == 17 && t.checksumValid {
-            udpTunnel(bytes, t: t, connection: c, isOriginator: isOrig, vlan: vlan, innerVlan: innerVlan,
+            udpTunnel(bytes, t: t, slot: slot, isOriginator: isOrig, vlan: vlan, innerVlan: innerVlan,
                       encapsulation: encapsulation)
         }
     }
@@ -375,13 +369,10 @@ final class Worker {
             logs.logTunnel(
                 uid: entry.uid, originator: entry.originator, originatorPort: entry.originatorPort,
                 responder: entry.responder, responderPort: entry.responderPort, kind: entry.kind, close: false, at: now)
-            if entry.isConnection {
-                let key = FlowKey(
-                    source: entry.originator, sourcePort: entry.originatorPort, destination: entry.responder,
-                    destinationPort: entry.responderPort, transportProtocol: 17)
-                if let slot = flows.find(key, hash: flows.hash(key)) {
-                    flows.connection(at: slot).pointee.tunnelKind = entry.kind.rawValue + 1
-                }
+            // The uid check guards against the outer connection having been evicted (full table)
+            // by the insertion of the inner one, and its slot reused.
+            if let slot = entry.connectionSlot, flows.connection(at: slot).pointee.uid == entry.uid {
+                flows.connection(at: slot).pointee.tunnelKind = entry.kind.rawValue + 1
             }
         }
     }
@@ -409,16 +400,16 @@ final class Worker {
         }
         let inner = encapsulation.pushing(
             .init(uid: entry.uid, kind: entry.kind, originator: entry.source, responder: entry.destination,
-                  originatorPort: 0, responderPort: 0, isConnection: false))
+                  originatorPort: 0, responderPort: 0, connectionSlot: nil))
         decapsulate(bytes, payload: payload, vlan: vlan, innerVlan: innerVlan, encapsulation: inner)
     }
 
     func udpTunnel(
-        _ bytes: UnsafeRawBufferPointer, t: TransportLayer, connection c: UnsafeMutablePointer<Connection>,
-        isOriginator: Bool, vlan: UInt16, innerVlan: UInt16, encapsulation: Encapsulation
+        _ bytes: UnsafeRawBufferPointer, t: TransportLayer, slot: Int, isOriginator: Bool, vlan: UInt16, innerVlan: UInt16, encapsulation: Encapsulation
     ) {
         let offset = t.payloadOffset, length = t.capturedPayloadLength
         guard length > 0 else { return }
+        let c = flows.connection(at: slot)
         var kind = TunnelKind.udpKind(responderPort: c.pointee.responderPort)
         if kind == nil {
             if Teredo.detect(bytes, offset: offset, length: length) {
@@ -442,7 +433,7 @@ final class Worker {
         case .gtpv1: outcome = GTPv1.parse(bytes, offset: offset, length: length)
         case .ip, .gre: return
         }
-        let confirmed = c.pointee.services.members.contains(Self.serviceID(kind))
+        let confirmed = c.pointee.services.contains(Self.serviceID(kind))
         switch outcome.verdict {
         case .violation:
             c.pointee.tunnelState |= Self.tunnelViolated
@@ -462,7 +453,7 @@ final class Worker {
         if kind == .teredo && Teredo.isBubble(bytes, payload: payload) { return }
         let inner = encapsulation.pushing(
             .init(uid: c.pointee.uid, kind: kind, originator: c.pointee.originator, responder: c.pointee.responder,
-                  originatorPort: c.pointee.originatorPort, responderPort: c.pointee.responderPort, isConnection: true))
+                  originatorPort: c.pointee.originatorPort, responderPort: c.pointee.responderPort, connectionSlot: slot))
         decapsulate(bytes, payload: payload, vlan: vlan, innerVlan: innerVlan, encapsulation: inner)
     }
 

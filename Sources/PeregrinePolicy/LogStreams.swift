@@ -18,6 +18,8 @@ public struct LogStreams {
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
     var tunnelRecord: LogRecordEncoder
+    /// Reused bytes for the `service` and `history` strings, so a record builds no `String`.
+    var scratch: [UInt8] = []
     let local: LocalNetworks
     let vlanColumns: Bool
     let communityIDSeed: UInt16?
@@ -91,12 +93,13 @@ public struct LogStreams {
         if c.services.isEmpty {
             r.unset()
         } else {
-            var text = ""
-            for (i, id) in c.services.members.enumerated() {
-                if i > 0 { text += "," }
-                text += serviceNames(id).description
+            scratch.removeAll(keepingCapacity: true)
+            for id in c.services.members {
+                if !scratch.isEmpty { scratch.append(UInt8(ascii: ",")) }
+                let name = serviceNames(id)
+                scratch.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
             }
-            r.string(text)
+            scratch.withUnsafeBytes { r.string($0) }
         }
         let duration = c.lastTime.since(c.startTime)
         let (origBytes, respBytes): (UInt64, UInt64)
@@ -133,7 +136,9 @@ public struct LogStreams {
         if c.history.isEmpty {
             r.unset()
         } else {
-            r.string(c.history.string)
+            scratch.removeAll(keepingCapacity: true)
+            c.history.write(to: &scratch)
+            scratch.withUnsafeBytes { r.string($0) }
         }
         r.count(c.originatorPackets)
         r.count(c.originatorIPBytes)

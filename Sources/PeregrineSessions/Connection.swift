@@ -89,17 +89,22 @@ public struct ServiceSet: Sendable {
     /// Adds service `id` (1...255) unless present.
     @inlinable
     public mutating func insert(_ id: UInt8) {
-        var v = ids
-        for _ in 0..<4 {
-            let cur = UInt8(truncatingIfNeeded: v)
-            if cur == id { return }
-            if cur == 0 { break }
-            v >>= 8
-        }
+        if contains(id) { return }
         for shift in stride(from: 0, to: 32, by: 8) where (ids >> UInt32(shift)) & 0xFF == 0 {
             ids |= UInt32(id) << UInt32(shift)
             return
         }
+    }
+
+    /// True when service `id` was confirmed (no allocation: used per packet).
+    @inlinable
+    public func contains(_ id: UInt8) -> Bool {
+        var v = ids
+        while v & 0xFF != 0 {
+            if UInt8(v & 0xFF) == id { return true }
+            v >>= 8
+        }
+        return false
     }
 
     /// The ids in order.

@@ -38,8 +38,9 @@ public final class FlowTable {
     @usableFromInline let listTime: UnsafeMutablePointer<Int64>
     @usableFromInline let freeSlots: UnsafeMutablePointer<UInt32>
     @usableFromInline var freeCount: Int
-    @usableFromInline var heads: (UInt32, UInt32, UInt32, UInt32, UInt32)
-    @usableFromInline var tails: (UInt32, UInt32, UInt32, UInt32, UInt32)
+    /// First and last slot of each expiry list (indexed by `ExpiryClass.rawValue`), `none` when empty.
+    @usableFromInline let heads: UnsafeMutablePointer<UInt32>
+    @usableFromInline let tails: UnsafeMutablePointer<UInt32>
 
     @usableFromInline var liveCount = 0
     @usableFromInline var insertedCount: UInt64 = 0
@@ -80,8 +81,10 @@ public final class FlowTable {
         freeSlots = .allocate(capacity: capacity)
         for i in 0..<capacity { freeSlots[i] = UInt32(capacity - 1 - i) }
         freeCount = capacity
-        heads = (Self.none, Self.none, Self.none, Self.none, Self.none)
-        tails = heads
+        heads = .allocate(capacity: ExpiryClass.allCases.count)
+        heads.initialize(repeating: Self.none, count: ExpiryClass.allCases.count)
+        tails = .allocate(capacity: ExpiryClass.allCases.count)
+        tails.initialize(repeating: Self.none, count: ExpiryClass.allCases.count)
     }
 
     deinit {
@@ -95,6 +98,8 @@ public final class FlowTable {
         listOfSlot.deallocate()
         listTime.deallocate()
         freeSlots.deallocate()
+        heads.deallocate()
+        tails.deallocate()
     }
 
     /// The hash the table uses for `key`.
@@ -296,49 +301,11 @@ public final class FlowTable {
 
     // MARK: - Lists
 
-    @usableFromInline
-    func head(_ list: Int) -> UInt32 {
-        switch list {
-        case 0: heads.0
-        case 1: heads.1
-        case 2: heads.2
-        case 3: heads.3
-        default: heads.4
-        }
-    }
+    @inlinable
+    func head(_ list: Int) -> UInt32 { heads[list] }
 
-    @usableFromInline
-    func tail(_ list: Int) -> UInt32 {
-        switch list {
-        case 0: tails.0
-        case 1: tails.1
-        case 2: tails.2
-        case 3: tails.3
-        default: tails.4
-        }
-    }
-
-    @usableFromInline
-    func setHead(_ list: Int, _ value: UInt32) {
-        switch list {
-        case 0: heads.0 = value
-        case 1: heads.1 = value
-        case 2: heads.2 = value
-        case 3: heads.3 = value
-        default: heads.4 = value
-        }
-    }
-
-    @usableFromInline
-    func setTail(_ list: Int, _ value: UInt32) {
-        switch list {
-        case 0: tails.0 = value
-        case 1: tails.1 = value
-        case 2: tails.2 = value
-        case 3: tails.3 = value
-        default: tails.4 = value
-        }
-    }
+    @inlinable
+    func tail(_ list: Int) -> UInt32 { tails[list] }
 
     @usableFromInline
     func append(slot: Int, to list: ExpiryClass, time: Timestamp) {
@@ -347,24 +314,25 @@ public final class FlowTable {
         listOfSlot[slot] = UInt8(l)
         listTime[slot] = time.nanoseconds
         next[slot] = Self.none
-        previous[slot] = tail(l)
-        if tail(l) != Self.none { next[Int(tail(l))] = s } else { setHead(l, s) }
-        setTail(l, s)
+        previous[slot] = tails[l]
+        if tails[l] != Self.none { next[Int(tails[l])] = s } else { heads[l] = s }
+        tails[l] = s
     }
 
     @usableFromInline
     func unlink(slot: Int) {
         let l = Int(listOfSlot[slot])
         let p = previous[slot], n = next[slot]
-        if p != Self.none { next[Int(p)] = n } else { setHead(l, n) }
-        if n != Self.none { previous[Int(n)] = p } else { setTail(l, p) }
+        if p != Self.none { next[Int(p)] = n } else { heads[l] = n }
+        if n != Self.none { previous[Int(n)] = p } else { tails[l] = p }
     }
 
     /// The slot idle longest: the oldest head among the inactivity lists (closing connections are
     /// about to go anyway, so they go first).
     @usableFromInline
     func longestIdleSlot() -> Int? {
-        if heads.4 != Self.none { return Int(heads.4) }
+        let closing = ExpiryClass.closing.rawValue
+        if heads[closing] != Self.none { return Int(heads[closing]) }
         var best: Int? = nil
         for list in 0..<4 {
             let h = head(list)

@@ -41,6 +41,20 @@ struct Peregrine: ParsableCommand {
     @Argument(help: "Zeek-style Name=value options and built-in policy script names.")
     var arguments: [String] = []
 
+    /// Where to read `path` from. A relative path is taken from the working directory, as any tool
+    /// does; when nothing is there and the environment's `PWD` names another absolute directory,
+    /// it is taken from `PWD` instead. A shell keeps `PWD` equal to the working directory, so this
+    /// only applies when a parent started us in another directory without updating `PWD` (Python's
+    /// `subprocess.run(cwd=...)`, as `../shared/tools/corpus-score` runs `peregrine -r TRACE` in a
+    /// scratch directory with TRACE relative to its own).
+    static func resolveInput(_ path: String) -> String {
+        guard !path.hasPrefix("/"), access(path, F_OK) != 0,
+            let pwd = getenv("PWD").map({ String(cString: $0) }), pwd.hasPrefix("/")
+        else { return path }
+        let candidate = pwd + "/" + path
+        return access(candidate, F_OK) == 0 ? candidate : path
+    }
+
     func run() throws {
         var config = Configuration()
         do {
@@ -55,7 +69,7 @@ struct Peregrine: ParsableCommand {
             if json { config.useJSON = true }
             if let logdir { config.logDirectory = logdir }
             config.captureFilter = filter
-            let summary = try OfflineRun(configuration: config).run(path: readFile)
+            let summary = try OfflineRun(configuration: config).run(path: Self.resolveInput(readFile))
             if let error = summary.readError {
                 printError("peregrine: \(error)")
                 throw ExitCode(1)
