@@ -342,7 +342,10 @@ public struct TCPReassembler: Sendable {
         guard length > 0 else { return }
         consumer.gap(length: length, isOriginator: context.isOriginator)
         outcome.gapBytes &+= length
-        if context.bothClean { outcome.missedBytes &+= length }
+        if context.bothClean {
+            outcome.missedBytes &+= length
+            outcome.missedGaps &+= 1
+        }
         flags |= Self.gapFlag
     }
 

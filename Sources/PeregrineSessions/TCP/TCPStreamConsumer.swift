@@ -75,6 +75,9 @@ public struct TCPReassemblyOutcome: Sendable, Equatable {
     /// The part of ``gapBytes`` Zeek reports as `content_gap` (both endpoints clean), which
     /// conn.log sums into `missed_bytes`.
     public var missedBytes: UInt64 = 0
+    /// How many gaps ``missedBytes`` came from: each is one `content_gap`, and one step of the
+    /// scaled history letter `G`/`g`.
+    public var missedGaps: UInt32 = 0
     /// A retransmission overlapped buffered data with different bytes (Zeek's
     /// `rexmit_inconsistency` event). The buffered bytes won.
     public var rexmitInconsistency = false

@@ -204,6 +204,7 @@ func feed(
     #expect(rec.events == [.data(stream(1..<5)), .gap(5), .data(stream(10..<15)), .gap(5)])
     #expect(outcome.gapBytes == 10)
     #expect(outcome.missedBytes == 10)
+    #expect(outcome.missedGaps == 2)
     #expect(r.hadGap)
     #expect(r.nextSequence == 20)
     #expect(r.trimSequence == 20)
@@ -220,6 +221,7 @@ func feed(
     let outcome = r.ackReceived(101, context: established(clean: false), pool: &pool, consumer: &rec)
     #expect(outcome.gapBytes == 100)
     #expect(outcome.missedBytes == 0)
+    #expect(outcome.missedGaps == 0)
     #expect(rec.events == [.gap(100)])
 }
 
