@@ -60,3 +60,12 @@ extension Weird {
     /// hole while nothing was acked.
     public static let aboveHoleDataWithoutAnyAcks = Weird("above_hole_data_without_any_acks", source: "TCP")
 }
+
+/// Weirds raised by TCP reassembly (TCP_Reassembler.cc, TCP_Endpoint.cc).
+extension Weird {
+    /// TCP_Endpoint::DataSent: the capture holds less payload than the IP header announces.
+    public static let truncatedTCPPayload = Weird("truncated_tcp_payload", source: "TCP")
+    /// TCP_Reassembler::DataSent: more than `tcp_excessive_data_without_further_acks` bytes wait
+    /// for acks; reassembly of that direction stops.
+    public static let excessiveDataWithoutFurtherAcks = Weird("excessive_data_without_further_acks", source: "TCP")
+}
