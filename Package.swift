@@ -22,18 +22,22 @@ let package = Package(
         .target(name: "PeregrineDecode", dependencies: ["PeregrineCore"], exclude: ["Tunnels/README.md"]),
         .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
+        .target(
+            name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions"],
+            exclude: ["DNS/README.md"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
             name: "PeregrinePolicy",
             dependencies: [
-                "PeregrineCore", "PeregrineSessions", "PeregrineLogs", .product(name: "Crypto", package: "swift-crypto"),
+                "PeregrineCore", "PeregrineSessions", "PeregrineAnalyzers", "PeregrineLogs",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
             name: "PeregrineEngine",
             dependencies: [
-                "PeregrineCore", "PeregrineDecode", "PeregrineCapture", "PeregrineSessions", "PeregrineLogs",
-                "PeregrinePolicy",
+                "PeregrineCore", "PeregrineDecode", "PeregrineCapture", "PeregrineSessions", "PeregrineAnalyzers",
+                "PeregrineLogs", "PeregrinePolicy",
             ]
         ),
         .executableTarget(
@@ -45,8 +49,10 @@ let package = Package(
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineCaptureTests", dependencies: ["PeregrineCapture", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
+        .testTarget(name: "PeregrineAnalyzersTests", dependencies: ["PeregrineAnalyzers", "PeregrineSessions"]),
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
-        .testTarget(name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy"]),
+        .testTarget(
+            name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
         .testTarget(
             name: "PeregrineEndToEndTests",
             dependencies: ["PeregrineEngine", "PeregrineTestSupport"]

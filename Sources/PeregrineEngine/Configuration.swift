@@ -25,6 +25,10 @@ public struct Configuration: Sendable {
     /// Most connections one worker tracks at once; beyond it the longest-idle one is evicted.
     /// Slots are reserved, not touched, at start: memory grows with the connections actually held.
     public var maxConnections = 262_144
+    /// Most UDP connections under the DNS analyzer at once (its preallocated pool); more go
+    /// unanalysed and are counted. A DNS connection lives at most a few `dns_session_timeout`
+    /// periods, so a quarter of the flow table is ample.
+    public var maxDNSConnections = 65_536
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).

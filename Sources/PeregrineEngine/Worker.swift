@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import PeregrineAnalyzers
 import PeregrineCore
 import PeregrineDecode
 import PeregrineLogs
@@ -30,6 +31,10 @@ final class Worker {
     var ipTunnels: [AddressPair: IPTunnelEntry] = [:]
     /// Tunnels already written as DISCOVER (Zeek's `Tunnel::active`), by uid.
     var activeTunnels: Set<ConnectionUID> = []
+    /// The DNS analyzer's per-connection pool, its reusable message event, and dns.log's policy.
+    let dns: DNSAnalyzer
+    var dnsMessage = DNSMessage()
+    var dnsLog: DNSLog
 
     /// Counters for stats (`decode.*`, `flows.*`).
     var packets: UInt64 = 0
@@ -48,11 +53,20 @@ final class Worker {
         var lastSeen: Timestamp
     }
 
-    /// Service ids stored in `Connection.services`: 1-based indexes into this table.
-    static let serviceNames: [StaticString] = TunnelKind.allCases.map { $0.service ?? "-" }
-
+    /// The `ServiceID` a UDP tunnel confirms (IP-in-IP and GRE have no connection to confirm on).
     @inline(__always)
-    static func serviceID(_ kind: TunnelKind) -> UInt8 { UInt8(kind.rawValue) + 1 }
+    static func serviceID(_ kind: TunnelKind) -> UInt8 {
+        let id: ServiceID? =
+            switch kind {
+            case .vxlan: .vxlan
+            case .geneve: .geneve
+            case .teredo: .teredo
+            case .ayiya: .ayiya
+            case .gtpv1: .gtpv1
+            case .ip, .gre: nil
+            }
+        return id?.rawValue ?? 0
+    }
 
     /// Teredo's per-connection confirmation bits in `Connection.tunnelState` (Zeek's
     /// `valid_orig`/`valid_resp`), and the bit for an analyzer violation.
@@ -69,7 +83,9 @@ final class Worker {
         timeouts = FlowTable.Timeouts(
             tcp: config.timeouts.tcpInactivity, udp: config.timeouts.udpInactivity,
             icmp: config.timeouts.icmpInactivity, other: TCPTimeouts.udpInactivityTimeout,
-            closing: config.timeouts.closeDelay)
+            dns: DNSAnalyzer.sessionTimeout, closing: config.timeouts.closeDelay)
+        dns = DNSAnalyzer(capacity: config.maxDNSConnections)
+        dnsLog = DNSLog(capacity: config.maxDNSConnections)
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
 
@@ -185,6 +201,15 @@ final class Worker {
             finish(slot: slot)
             found = nil
         }
+        // Zeek runs the DNS expiry timer before a later packet; a connection it removes makes
+        // this packet start a new one.
+        if let slot = found, flows.connection(at: slot).pointee.analyzer == AnalyzerKind.dns.rawValue,
+            dns.timerExpired(flows.connection(at: slot).pointee.analyzerSlot,
+                             lastActivity: flows.connection(at: slot).pointee.lastTime, now: now)
+        {
+            finish(slot: slot)
+            found = nil
+        }
         let slot = found
             ?? newConnection(
                 ip: ip, t: t, key: key, hash: hash, sourcePort: sourcePort, destinationPort: destinationPort,
@@ -231,7 +256,13 @@ final class Worker {
                 c.pointee.lastTime = now
             }
             count(c, isOrig: isOrig, ip: ip)
-            list = .udp
+            // A DNS connection's expiry is the analyzer's timer, not activity: `.other` leaves
+            // its list position alone.
+            list = c.pointee.analyzer == AnalyzerKind.dns.rawValue && !dns.isDisabled(c.pointee.analyzerSlot)
+                ? .other : .udp
+            if c.pointee.analyzer == AnalyzerKind.dns.rawValue && t.checksumValid && t.capturedPayloadLength > 0 {
+                deliverDNS(bytes, t: t, slot: slot, isOriginator: &isOrig)
+            }
         default:
             count(c, isOrig: isOrig, ip: ip)
             list = .icmp
@@ -285,12 +316,19 @@ final class Worker {
             default: conn.history.flip()
             }
         }
-        let list: FlowTable.ExpiryClass =
+        var list: FlowTable.ExpiryClass =
             switch ip.transportProtocol {
             case 6: .other
             case 17: .udp
             default: .icmp
             }
+        if ip.transportProtocol == 17, let kind = WellKnownPorts.udpAnalyzer(responderPort: conn.responderPort),
+            let analyzerSlot = dns.attach(at: now)
+        {
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
+            list = .dns
+        }
         return flows.insert(conn, key: key, hash: hash, list: list, time: now) { evicted in
             log(&evicted)
         }
@@ -314,7 +352,12 @@ final class Worker {
     }
 
     func log(_ c: inout Connection) {
-        logs.logConnection(c) { Worker.serviceNames[Int($0) - 1] }
+        if c.analyzer == AnalyzerKind.dns.rawValue {
+            dnsLog.connectionEnded(slot: c.analyzerSlot, connection: c, logs: &logs)
+            dns.detach(c.analyzerSlot)
+            c.analyzer = 0
+        }
+        logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(
                 uid: c.uid, originator: c.originator, originatorPort: c.originatorPort, responder: c.responder,
@@ -328,6 +371,9 @@ final class Worker {
         flows.expire(now: now, timeouts: timeouts) { c, list in
             // A TCP attempt that got an answer in time stays; one that did not is removed
             // (Zeek's `AttemptTimer`); everything else due is removed.
+            if list == .dns && !self.dns.timerExpired(c.analyzerSlot, lastActivity: c.lastTime, now: now) {
+                return .keep(.dns, self.dns.timerDue(c.analyzerSlot).adding(Interval(nanoseconds: -timeouts.dns.nanoseconds)))
+            }
             if list == .other && c.transportProtocol == 6 {
                 let o = c.tcp.originator.state, r = c.tcp.responder.state
                 let attempt = (o == .synSent || o == .synAckSent) && r == .inactive
@@ -344,6 +390,29 @@ final class Worker {
     /// End of input: every open connection is logged (Zeek's `Drain` at termination).
     func finishAll() {
         flows.removeAll { c in log(&c) }
+    }
+
+    // MARK: - Analyzers
+
+    /// Hands a UDP payload to the connection's DNS analyzer, applies what it reports (role swap,
+    /// confirmation, violation) and passes the message event to dns.log's policy.
+    func deliverDNS(_ bytes: UnsafeRawBufferPointer, t: TransportLayer, slot: Int, isOriginator: inout Bool) {
+        let c = flows.connection(at: slot)
+        let payload = UnsafeRawBufferPointer(
+            rebasing: bytes[t.payloadOffset..<(t.payloadOffset + t.capturedPayloadLength)])
+        let responder = c.pointee.responder
+        let multicast = responder.isIPv4 ? responder.ipv4Value >> 28 == 0xE : responder.high >> 56 == 0xFF
+        let d = dns.deliver(
+            c.pointee.analyzerSlot, payload: payload, isOriginator: isOriginator, responderIsMulticast: multicast,
+            netBIOS: c.pointee.responderPort == 137, summarize: true, message: &dnsMessage, weirds: &weirds)
+        if d.flipRoles {
+            c.pointee.flipRoles()
+            c.pointee.udp.flipRoles(history: &c.pointee.history)
+            isOriginator.toggle()
+        }
+        if d.confirmed { c.pointee.services.insert(ServiceID.dns.rawValue) }
+        if d.violation != nil { flows.reassign(slot: slot, list: .udp, time: now) }
+        if d.hasMessage { dnsLog.message(dnsMessage, slot: c.pointee.analyzerSlot, connection: c.pointee, now: now, logs: &logs) }
     }
 
     // MARK: - Weirds

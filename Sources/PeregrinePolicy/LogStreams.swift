@@ -5,7 +5,8 @@ import PeregrineLogs
 import PeregrineSessions
 
 /// The native counterpart of Zeek's base scripts for conn.log, weird.log and tunnel.log: turns
-/// connection state, weirds and tunnel events into log records and hands them to the writers.
+/// connection state, weirds and tunnel events into log records and hands them to the writers
+/// (which dns.log's `DNSLog` shares).
 ///
 /// Field lists and spellings are Zeek 9's (`zeek-logs.md` §3, §13, §21); `vlan`/`inner_vlan`
 /// follow `policy/protocols/conn/vlan-logging` and `community_id`
@@ -14,6 +15,8 @@ public struct LogStreams {
     public let conn: LogSchema
     public let weird: LogSchema
     public let tunnel: LogSchema
+    /// dns.log (`DNSLog` builds its records).
+    public let dns: LogSchema
     var writers: LogWriterSet
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
@@ -68,7 +71,8 @@ public struct LogStreams {
             columns: [LogColumn("ts", .time), LogColumn("uid", .string)] + Self.idColumns + [
                 LogColumn("tunnel_type", .enum), LogColumn("action", .enum),
             ])
-        writers = LogWriterSet(directory: directory, schemas: [conn, weird, tunnel], options: options)
+        dns = DNSLog.schema
+        writers = LogWriterSet(directory: directory, schemas: [conn, weird, tunnel, dns], options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
         tunnelRecord = LogRecordEncoder(schema: tunnel)

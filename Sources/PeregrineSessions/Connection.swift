@@ -49,6 +49,10 @@ public struct Connection {
     /// Per-tunnel-type state a decapsulator keeps on its outer connection (e.g. Teredo's
     /// confirmation progress).
     public var tunnelState: UInt8 = 0
+    /// The application analyzer attached to this connection (`PeregrineAnalyzers.AnalyzerKind`
+    /// raw value; 0 = none) and its 1-based slot in that analyzer's per-worker pool.
+    public var analyzer: UInt8 = 0
+    public var analyzerSlot: UInt32 = 0
 
     public init(
         uid: ConnectionUID, originator: IPAddress, originatorPort: UInt16, responder: IPAddress, responderPort: UInt16,

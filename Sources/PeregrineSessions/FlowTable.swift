@@ -20,7 +20,10 @@ import PeregrineCore
 public final class FlowTable {
     /// Which expiry list a connection is on.
     public enum ExpiryClass: Int, CaseIterable, Sendable {
-        case tcp = 0, udp, icmp, other, closing
+        /// `dns`: UDP connections under the DNS analyzer, whose expiry is the analyzer's own timer
+        /// (Zeek's `dns_session_timeout`), armed at creation and re-armed by the engine rather than
+        /// by activity.
+        case tcp = 0, udp, icmp, other, dns, closing
     }
 
     /// How many connections fit.
@@ -57,6 +60,8 @@ public final class FlowTable {
     public var highWater: Int { highWaterCount }
 
     @usableFromInline static let none: UInt32 = .max
+    /// Number of expiry lists (`ExpiryClass` cases), as a constant for the loops over them.
+    @usableFromInline static let listCount = ExpiryClass.closing.rawValue + 1
 
     /// Allocates every structure once.
     /// - Parameters:
@@ -220,14 +225,16 @@ public final class FlowTable {
     /// The delay after which a connection on each list expires.
     @frozen
     public struct Timeouts: Sendable {
-        /// Inactivity timeouts per protocol, and the delay before a closed connection is removed.
-        public var tcp, udp, icmp, other, closing: Interval
+        /// Inactivity timeouts per protocol, the DNS analyzer's timer period, and the delay before
+        /// a closed connection is removed.
+        public var tcp, udp, icmp, other, dns, closing: Interval
 
-        public init(tcp: Interval, udp: Interval, icmp: Interval, other: Interval, closing: Interval) {
+        public init(tcp: Interval, udp: Interval, icmp: Interval, other: Interval, dns: Interval, closing: Interval) {
             self.tcp = tcp
             self.udp = udp
             self.icmp = icmp
             self.other = other
+            self.dns = dns
             self.closing = closing
         }
 
@@ -238,6 +245,7 @@ public final class FlowTable {
             case 1: udp
             case 2: icmp
             case 3: other
+            case 4: dns
             default: closing
             }
         }
@@ -257,7 +265,7 @@ public final class FlowTable {
     /// - Parameter body: receives each due connection before it is removed.
     @inlinable
     public func expire(now: Timestamp, timeouts: Timeouts, _ body: (inout Connection, ExpiryClass) -> ExpiryDecision) {
-        for list in 0..<5 {
+        for list in 0..<Self.listCount {
             let delay = timeouts[list].nanoseconds
             var guardCount = liveCount
             while guardCount > 0 {
@@ -278,7 +286,7 @@ public final class FlowTable {
     @inlinable
     public func nextDeadline(timeouts: Timeouts) -> Timestamp? {
         var best: Int64? = nil
-        for list in 0..<5 {
+        for list in 0..<Self.listCount {
             let h = head(list)
             if h == Self.none { continue }
             let d = listTime[Int(h)] &+ timeouts[list].nanoseconds
@@ -290,7 +298,7 @@ public final class FlowTable {
 
     /// Removes every connection, oldest activity first per list (end of input, shutdown).
     public func removeAll(_ body: (inout Connection) -> Void) {
-        for list in 0..<5 {
+        for list in 0..<Self.listCount {
             while head(list) != Self.none {
                 let slot = Int(head(list))
                 body(&slots[slot])
@@ -334,7 +342,7 @@ public final class FlowTable {
         let closing = ExpiryClass.closing.rawValue
         if heads[closing] != Self.none { return Int(heads[closing]) }
         var best: Int? = nil
-        for list in 0..<4 {
+        for list in 0..<ExpiryClass.closing.rawValue {
             let h = head(list)
             if h == Self.none { continue }
             if let b = best, listTime[b] <= listTime[Int(h)] { continue }

@@ -109,3 +109,40 @@ import Testing
         #expect(throws: EngineError.self) { try c.load(script: "my-policy.zeek") }
     }
 }
+
+/// dns.log and the DNS analyzer against Zeek's baselines.
+@Suite struct DNSTraceTests {
+    /// Data rows of a Zeek baseline log, `ts` and `uid` dropped (masked or seeded differently).
+    func baseline(_ path: String) throws -> [[String]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+            .map { Array($0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init).dropFirst(2)) }
+    }
+
+    @Test(arguments: [("dns-notify", "dns_notify2.pcap"), ("dnssec-dnskey", "dnskey.pcap"), ("conn-wikipedia", "wikipedia.pcap")])
+    func dnsLogMatchesZeek(_ name: String, _ trace: String) throws {
+        let dir = TraceTests.corpus + "/" + name
+        guard FileManager.default.fileExists(atPath: dir + "/" + trace) else {
+            print("skipped: corpus not found at \(TraceTests.corpus)")
+            return
+        }
+        let logs = try TraceTests().run(dir + "/" + trace) { $0.ignoreChecksums = true }
+        let ours = try #require(logs["dns"]).map { Array($0.dropFirst(2)) }
+        let zeek = try baseline(dir + "/dns.log")
+        // Same multiset of rows (Zeek writes unmatched entries at connection removal, so order
+        // within a run depends on table iteration).
+        #expect(ours.map { $0.joined(separator: "\t") }.sorted() == zeek.map { $0.joined(separator: "\t") }.sorted())
+    }
+
+    @Test func teredoDNSConnectionIsSplitByTheDNSTimer() throws {
+        let trace = TraceTests.corpus + "/teredo/Teredo.pcap"
+        guard FileManager.default.fileExists(atPath: trace) else {
+            print("skipped: corpus not found at \(TraceTests.corpus)")
+            return
+        }
+        let conn = try #require(try TraceTests().run(trace)["conn"])
+        let dns = conn.filter { $0[5] == "53" }
+        #expect(dns.count == 2)
+        #expect(dns.allSatisfy { $0[7] == "dns" && $0[11] == "SF" })
+        #expect(Set(dns.map { $0[16] }) == ["2", "3"])
+    }
+}

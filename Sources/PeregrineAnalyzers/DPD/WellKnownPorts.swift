@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Dynamic protocol detection by well-known port: the analyzers Zeek registers for a responder
+/// port with `Analyzer::register_for_ports` in each protocol's `main.zeek`.
+///
+/// DNS also registers 53/tcp; it is attached once TCP reassembly delivers whole messages.
+/// Content-based detection (Zeek's signatures in `dpd.sig`) picks analyzers for connections on
+/// other ports; it is not built yet, so a DNS server on an unusual port goes unanalysed, as it
+/// would in Zeek without a matching signature.
+public enum WellKnownPorts {
+    /// The analyzer for a new UDP connection whose responder port is `port`, if any.
+    ///
+    /// DNS: `base/protocols/dns/main.zeek` registers 53/udp, 137/udp (NetBIOS name service,
+    /// which shares DNS's wire format), 5353/udp (multicast DNS) and 5355/udp (LLMNR).
+    @inlinable
+    public static func udpAnalyzer(responderPort port: UInt16) -> AnalyzerKind? {
+        switch port {
+        case 53, 137, 5353, 5355: .dns
+        default: nil
+        }
+    }
+}
