@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "PeregrineTestSupport", dependencies: ["PeregrineCore"], path: "Tests/PeregrineTestSupport"),
         .testTarget(name: "PeregrineCoreTests", dependencies: ["PeregrineCore"]),
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
-        .testTarget(name: "PeregrineCaptureTests", dependencies: ["PeregrineCapture", "PeregrineTestSupport"]),
+        // CPcap: the tests read every trace through libpcap too, as the reference for the mapped reader.
+        .testTarget(name: "PeregrineCaptureTests", dependencies: ["PeregrineCapture", "CPcap", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
         .testTarget(name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy"]),
