@@ -200,8 +200,9 @@ struct MappedPcapReader {
             let left = size &- offset
             if left == 0 { return .end }
             guard left >= 12 else { return .failure(truncated(wanted: 12, got: left)) }
-            let type = base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
-            if type == Self.sectionHeaderType {
+            // The Section Header Block's type reads the same in both byte orders; its byte-order
+            // magic sets the order of everything up to the next section.
+            if base.loadUnaligned(fromByteOffset: offset, as: UInt32.self) == Self.sectionHeaderType {
                 guard left >= 28 else { return .failure(truncated(wanted: 28, got: left)) }
                 let order = base.loadUnaligned(fromByteOffset: offset &+ 8, as: UInt32.self)
                 switch order {
@@ -210,6 +211,7 @@ struct MappedPcapReader {
                 default: return .failure("the file has a section with a bad byte order magic field")
                 }
             }
+            let type = u32(offset)
             let length = Int(u32(offset &+ 4))
             let minimum = type == Self.sectionHeaderType ? 28 : 12
             guard length >= minimum else {
