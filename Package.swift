@@ -18,9 +18,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "CPeregrineLinux"),
         .target(name: "PeregrineCore"),
+        .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap"]),
         .target(name: "PeregrineDecode", dependencies: ["PeregrineCore"], exclude: ["Tunnels/README.md"]),
-        .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "CPcap"]),
+        .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
@@ -43,7 +45,11 @@ let package = Package(
         .target(name: "PeregrineTestSupport", dependencies: ["PeregrineCore"], path: "Tests/PeregrineTestSupport"),
         .testTarget(name: "PeregrineCoreTests", dependencies: ["PeregrineCore"]),
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
-        .testTarget(name: "PeregrineCaptureTests", dependencies: ["PeregrineCapture", "PeregrineTestSupport"]),
+        .testTarget(name: "PeregrineSystemTests", dependencies: ["PeregrineSystem", "CPeregrineLinux"]),
+        .testTarget(
+            name: "PeregrineCaptureTests",
+            dependencies: ["PeregrineCapture", "PeregrineSystem", "CPeregrineLinux", "PeregrineTestSupport"]
+        ),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
         .testTarget(name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy"]),
@@ -56,7 +62,7 @@ let package = Package(
 
 // Shared settings for every target (NIO's closing loop): upcoming features and the debug-only
 // internal-checks define of style.md §4.8.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CPeregrineLinux" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
     settings.append(.define("PEREGRINE_INTERNAL_CHECKS", .when(configuration: .debug)))
