@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "PeregrineSystemTests", dependencies: ["PeregrineSystem", "CPeregrineLinux"]),
         .testTarget(
             name: "PeregrineCaptureTests",
-            dependencies: ["PeregrineCapture", "PeregrineSystem", "CPeregrineLinux", "PeregrineTestSupport"]
+            dependencies: ["PeregrineCapture", "PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "PeregrineTestSupport"]
         ),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
