@@ -42,13 +42,17 @@ let package = Package(
             name: "peregrine",
             dependencies: ["PeregrineEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .target(name: "CPeregrineTestBPF", path: "Tests/CPeregrineTestBPF"),
         .target(name: "PeregrineTestSupport", dependencies: ["PeregrineCore"], path: "Tests/PeregrineTestSupport"),
         .testTarget(name: "PeregrineCoreTests", dependencies: ["PeregrineCore"]),
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineSystemTests", dependencies: ["PeregrineSystem", "CPeregrineLinux"]),
         .testTarget(
             name: "PeregrineCaptureTests",
-            dependencies: ["PeregrineCapture", "PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "PeregrineTestSupport"]
+            dependencies: [
+                "PeregrineCapture", "PeregrineCore", "PeregrineSystem", "CPeregrineLinux",
+                "CPeregrineTestBPF", "PeregrineTestSupport",
+            ]
         ),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
@@ -62,7 +66,7 @@ let package = Package(
 
 // Shared settings for every target (NIO's closing loop): upcoming features and the debug-only
 // internal-checks define of style.md §4.8.
-for target in package.targets where target.type != .system && target.name != "CPeregrineLinux" {
+for target in package.targets where target.type != .system && !target.name.hasPrefix("CPeregrine") {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
     settings.append(.define("PEREGRINE_INTERNAL_CHECKS", .when(configuration: .debug)))

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import CPeregrineTestBPF
 import Foundation
 import PeregrineCapture
 import PeregrineCore
@@ -102,6 +103,36 @@ struct AFPacketSourceTests {
             #expect(stats.drops == 0)
         }
         #expect(counted == UInt64(expected.count), "tp_packets counts only frames that passed the filter")
+    }
+
+    @Test(
+        "eBPF fanout: the program's return value picks the socket for every packet",
+        .enabled(if: VethNamespaces.skipReason == nil, "\(VethNamespaces.skipReason ?? "")"))
+    func ebpfFanout() throws {
+        let expected = try Self.frames(in: Self.traces, filter: nil)
+        let program = CPeregrineTestBPF_loadLengthParityProgram()
+        try #require(program >= 0, "bpf(BPF_PROG_LOAD) failed: errno \(errno)")
+        defer { close(program) }
+
+        let network = try VethNamespaces()
+        defer { network.tearDown() }
+        var configuration = Self.smallRings
+        configuration.fanoutMode = .ebpf
+        configuration.fanoutProgramDescriptor = program
+        let sources = try network.inCaptureNamespace {
+            try AFPacketSource.openFanoutGroup(interface: network.captureInterface, count: 2, configuration: configuration)
+        }
+        #expect(try network.replay(Self.traces) == expected.count)
+        let received = try Self.drain(sources)
+
+        #expect(Self.multiset(received.flatMap { $0 }) == Self.multiset(expected))
+        #expect(received.allSatisfy { !$0.isEmpty })
+        for (socket, frames) in received.enumerated() {
+            // The network-layer length: the frame minus its Ethernet header and the outer tag, which the
+            // kernel had stripped when the program ran (an inner Q-in-Q tag stays in the packet).
+            let misplaced = frames.filter { ($0.count - 14 - (Self.isVLANTagged($0) ? 4 : 0)) % 2 != socket }
+            #expect(misplaced.isEmpty, "socket \(socket) got \(misplaced.count) frames of the other parity")
+        }
     }
 
     @Test("a closed socket leaves the group: a new group on the same interface opens cleanly",
