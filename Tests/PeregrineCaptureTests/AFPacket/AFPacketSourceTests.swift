@@ -135,6 +135,29 @@ struct AFPacketSourceTests {
         }
     }
 
+    @Test(
+        "a ring too small for the replay counts its losses: packets = delivered + drops, with freezes",
+        .enabled(if: VethNamespaces.skipReason == nil, "\(VethNamespaces.skipReason ?? "")"))
+    func dropsAreCounted() throws {
+        let expected = try Self.frames(in: Self.traces, filter: nil)
+        let network = try VethNamespaces()
+        defer { network.tearDown() }
+        var configuration = AFPacketConfiguration()
+        configuration.blockSize = 64 << 10
+        configuration.blockCount = 2
+        let source = try network.inCaptureNamespace {
+            try AFPacketSource(interface: network.captureInterface, configuration: configuration)
+        }
+        #expect(try network.replay(Self.traces) == expected.count)
+        let delivered = try Self.drain([source])[0].count
+        let stats = try source.statistics()
+        #expect(stats.packets == UInt64(expected.count))
+        #expect(stats.drops > 0)
+        #expect(stats.delivered == UInt64(delivered))
+        #expect(stats.delivered + stats.drops == stats.packets)
+        #expect(stats.freezes > 0)
+    }
+
     @Test("a closed socket leaves the group: a new group on the same interface opens cleanly",
         .enabled(if: VethNamespaces.skipReason == nil, "\(VethNamespaces.skipReason ?? "")"))
     func reopen() throws {

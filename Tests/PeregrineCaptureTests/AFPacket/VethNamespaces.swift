@@ -87,6 +87,15 @@ final class VethNamespaces {
         return sent
     }
 
+    /// Like `replay(_:)`, and returns tcpreplay's "Rated:" line (its achieved send rate).
+    func replayReportingRate(_ traces: [String]) throws -> String {
+        let output = try Self.run(
+            ["ip", "netns", "exec", senderNamespace, "tcpreplay", "--topspeed", "-i", senderInterface] + traces)
+        guard Self.number(after: "Failed packets:", in: output) == 0 else { throw Failure("tcpreplay: \(output)") }
+        let rated = output.split(separator: "\n").first { $0.contains("Rated:") }
+        return rated.map { $0.trimmingCharacters(in: .whitespaces) } ?? output
+    }
+
     struct Failure: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
