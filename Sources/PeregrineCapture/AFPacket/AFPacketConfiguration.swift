@@ -23,7 +23,8 @@ public struct AFPacketConfiguration: Sendable, Equatable {
     /// How the group spreads packets; `.hash` is symmetric (both directions of a flow to one socket).
     public var fanoutMode: PacketFanoutMode = .hash
     /// The fanout group id; `nil` derives it from the interface index, so that every interface gets its
-    /// own group (one id cannot span two interfaces).
+    /// own group (one id cannot span two interfaces). Another process that joins the same id on the same
+    /// interface with the same mode shares the group's traffic; give concurrent captures distinct ids.
     public var fanoutGroup: UInt16? = nil
     /// `PACKET_FANOUT_FLAG_DEFRAG`: the kernel reassembles IPv4 fragments before the fanout choice (the
     /// fanout hash reads ports, which only the first fragment carries), so a fragmented datagram reaches
