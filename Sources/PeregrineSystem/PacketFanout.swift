@@ -27,7 +27,9 @@ public enum PacketFanoutMode: Sendable, Equatable {
 
 /// Flags ORed into the fanout type.
 public struct PacketFanoutFlags: OptionSet, Sendable {
+    /// The flag bits as the kernel spells them (`PACKET_FANOUT_FLAG_*`).
     public let rawValue: Int32
+    /// Flags from their kernel bits.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// `PACKET_FANOUT_FLAG_DEFRAG`: the kernel reassembles IPv4 fragments before choosing a socket, so a

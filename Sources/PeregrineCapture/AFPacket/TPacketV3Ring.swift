@@ -93,11 +93,13 @@ public struct AFPacketBatch: Sequence {
         self.linkType = linkType
     }
 
+    /// An iterator over the block's frames, first to last.
     @inlinable
     public func makeIterator() -> Iterator {
         Iterator(cursor: firstPacket, remaining: count, linkType: linkType)
     }
 
+    /// The exact number of frames, `count`.
     @inlinable
     public var underestimatedCount: Int { count }
 
@@ -117,6 +119,7 @@ public struct AFPacketBatch: Sequence {
 
         // Inlinable so the engine's per-packet loop (another module) does not call out for each frame
         // (linux-capture-facts.md §6: cross-module calls with loops are not inlined otherwise).
+        /// The next frame, with a stripped VLAN tag written back; `nil` after the last.
         @inlinable
         public mutating func next() -> CapturedFrame? {
             guard remaining > 0 else { return nil }

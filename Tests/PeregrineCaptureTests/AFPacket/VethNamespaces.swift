@@ -41,8 +41,9 @@ final class VethNamespaces {
                 "ip", "link", "add", senderInterface, "netns", senderNamespace, "type", "veth",
                 "peer", "name", captureInterface, "netns", captureNamespace)
             for (namespace, interface) in [(senderNamespace, senderInterface), (captureNamespace, captureInterface)] {
-                try Self.run("ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-                try Self.run("ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
+                try Self.run(
+                    "ip", "netns", "exec", namespace, "sh", "-c",
+                    "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6")
                 try Self.run("ip", "-n", namespace, "link", "set", interface, "up")
             }
         } catch {
