@@ -125,8 +125,11 @@ public final class AFPacketSource {
     /// a partly filled block after the configured block timeout). Returns the number of frames delivered:
     /// 0 when the wait ended without a block, which is the moment for timers and maintenance (style.md
     /// §4.6). The frames are valid only inside `body`.
-    /// - Throws: `AFPacketError.system` when `poll` fails or reports a socket error (the interface went
-    ///   down: `ENETDOWN`).
+    ///
+    /// An interface that goes down is not an error: the kernel sets `ENETDOWN` on the socket (read and
+    /// cleared here, counted in `AFPacketStatistics.interfaceDownEvents`) and, when the interface comes
+    /// back up, puts the socket back into its fanout group by itself, so the caller just keeps polling.
+    /// - Throws: `AFPacketError.system` when `poll` fails or the socket reports any other error.
     @discardableResult
     public func withBatch(timeoutMilliseconds: Int32, _ body: (AFPacketBatch) -> Void) throws(AFPacketError) -> Int {
         var ready = ring.readyBatch()
@@ -135,7 +138,11 @@ public final class AFPacketSource {
                 let events = try socket.poll(timeoutMilliseconds: timeoutMilliseconds)
                 if events & Int16(POLLERR) != 0 {
                     let code = try socket.takePendingError()
-                    throw SystemError.syscall(call: "poll (socket error)", errno: code, interface: interface.name)
+                    if code == ENETDOWN {
+                        totals.interfaceDownEvents &+= 1
+                    } else if code != 0 {
+                        throw SystemError.syscall(call: "poll (socket error)", errno: code, interface: interface.name)
+                    }
                 }
             } catch {
                 throw .system(error)
@@ -176,6 +183,8 @@ public struct AFPacketStatistics: Equatable, Sendable {
     public var freezes: UInt64 = 0
     /// Frames handed to `withBatch` callbacks.
     public var delivered: UInt64 = 0
+    /// Times the socket reported that its interface went down (`ENETDOWN`).
+    public var interfaceDownEvents: UInt64 = 0
 
     /// All zero.
     public init() {}

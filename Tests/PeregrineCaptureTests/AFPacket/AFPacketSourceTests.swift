@@ -158,6 +158,31 @@ struct AFPacketSourceTests {
         #expect(stats.freezes > 0)
     }
 
+    @Test(
+        "an interface going down is counted, and capture resumes in the group when it comes back up",
+        .enabled(if: VethNamespaces.skipReason == nil, "\(VethNamespaces.skipReason ?? "")"))
+    func interfaceDownAndUp() throws {
+        let trace = [Self.traces[2]]  // q-in-q.pcap, 5 frames
+        let expected = try Self.frames(in: trace, filter: nil)
+        let network = try VethNamespaces()
+        defer { network.tearDown() }
+        let sources = try network.inCaptureNamespace {
+            try AFPacketSource.openFanoutGroup(interface: network.captureInterface, count: 2, configuration: Self.smallRings)
+        }
+        try network.replay(trace)
+        #expect(try Self.drain(sources).map(\.count).reduce(0, +) == expected.count)
+
+        try VethNamespaces.run("ip", "-n", network.captureNamespace, "link", "set", network.captureInterface, "down")
+        #expect(try Self.drain(sources).allSatisfy(\.isEmpty))
+        #expect(try sources.map { try $0.statistics().interfaceDownEvents } == [1, 1])
+
+        try VethNamespaces.run("ip", "-n", network.captureNamespace, "link", "set", network.captureInterface, "up")
+        try network.replay(trace)
+        let again = try Self.drain(sources)
+        #expect(Self.multiset(again.flatMap { $0 }) == Self.multiset(expected), "each frame once after the link returned")
+        #expect(try sources.map { try $0.statistics().interfaceDownEvents } == [1, 1])
+    }
+
     @Test("a closed socket leaves the group: a new group on the same interface opens cleanly",
         .enabled(if: VethNamespaces.skipReason == nil, "\(VethNamespaces.skipReason ?? "")"))
     func reopen() throws {
