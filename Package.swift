@@ -18,9 +18,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "CPeregrineLinux"),
         .target(name: "PeregrineCore"),
+        .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap"]),
         .target(name: "PeregrineDecode", dependencies: ["PeregrineCore"], exclude: ["Tunnels/README.md"]),
-        .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "CPcap"]),
+        .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
             name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions"],
@@ -51,11 +53,19 @@ let package = Package(
             name: "peregrine",
             dependencies: ["PeregrineEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .target(name: "CPeregrineTestBPF", path: "Tests/CPeregrineTestBPF"),
         .target(name: "PeregrineTestSupport", dependencies: ["PeregrineCore"], path: "Tests/PeregrineTestSupport"),
         .testTarget(name: "PeregrineCoreTests", dependencies: ["PeregrineCore"]),
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
+        .testTarget(name: "PeregrineSystemTests", dependencies: ["PeregrineSystem", "CPeregrineLinux"]),
         // CPcap: the tests read every trace through libpcap too, as the reference for the mapped reader.
-        .testTarget(name: "PeregrineCaptureTests", dependencies: ["PeregrineCapture", "CPcap", "PeregrineTestSupport"]),
+        .testTarget(
+            name: "PeregrineCaptureTests",
+            dependencies: [
+                "PeregrineCapture", "PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap",
+                "CPeregrineTestBPF", "PeregrineTestSupport",
+            ]
+        ),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
         .testTarget(
             name: "PeregrineAnalyzersTests",
@@ -72,7 +82,7 @@ let package = Package(
 
 // Shared settings for every target (NIO's closing loop): upcoming features and the debug-only
 // internal-checks define of style.md §4.8.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && !target.name.hasPrefix("CPeregrine") {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
     settings.append(.define("PEREGRINE_INTERNAL_CHECKS", .when(configuration: .debug)))
