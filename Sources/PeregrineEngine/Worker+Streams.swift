@@ -36,6 +36,8 @@ extension Worker {
             dnsFramer.reset(analyzerSlot)
             conn.analyzer = kind.rawValue
             conn.analyzerSlot = analyzerSlot
+        case .ntp:
+            return  // UDP only
         }
     }
 
@@ -81,7 +83,7 @@ extension Worker {
     func deliverStream(slot: Int, data: UnsafeRawBufferPointer, isOriginator: Bool) {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: deliverDNSStream(slot: slot, data: data, isOriginator: isOriginator)
-        case nil: break
+        case .ntp, nil: break
         }
     }
 
@@ -89,7 +91,7 @@ extension Worker {
     func streamGap(slot: Int, length: UInt64, isOriginator: Bool) {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: gapDNSStream(slot: slot, isOriginator: isOriginator)
-        case nil: break
+        case .ntp, nil: break
         }
     }
 }

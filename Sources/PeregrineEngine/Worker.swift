@@ -35,6 +35,8 @@ final class Worker {
     let dns: DNSAnalyzer
     var dnsMessage = DNSMessage()
     var dnsLog: DNSLog
+    /// ntp.log's policy.
+    var ntpLog = NTPLog()
     /// Length-prefix framing of DNS over TCP, per DNS slot.
     let dnsFramer: DNSStreamFramer
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
@@ -266,6 +268,11 @@ final class Worker {
             {
                 c.pointee.lastTime = now
             }
+            // NTP may swap the roles; Zeek counts the datagram after its analyzers ran, in the
+            // direction it arrived with (see Worker+NTP.swift).
+            if c.pointee.analyzer == AnalyzerKind.ntp.rawValue && t.checksumValid && t.capturedPayloadLength > 0 {
+                deliverNTP(bytes, t: t, slot: slot, isOriginator: isOrig)
+            }
             count(c, isOrig: isOrig, ip: ip)
             // A DNS connection's expiry is the analyzer's timer, not activity: `.other` leaves
             // its list position alone.
@@ -333,12 +340,18 @@ final class Worker {
             case 17: .udp
             default: .icmp
             }
-        if ip.transportProtocol == 17, let kind = WellKnownPorts.udpAnalyzer(responderPort: conn.responderPort),
-            let analyzerSlot = dns.attach(at: now)
-        {
-            conn.analyzer = kind.rawValue
-            conn.analyzerSlot = analyzerSlot
-            list = .dns
+        if ip.transportProtocol == 17, let kind = WellKnownPorts.udpAnalyzer(responderPort: conn.responderPort) {
+            switch kind {
+            case .dns:
+                if let analyzerSlot = dns.attach(at: now) {
+                    conn.analyzer = kind.rawValue
+                    conn.analyzerSlot = analyzerSlot
+                    list = .dns
+                }
+            case .ntp:
+                conn.analyzer = kind.rawValue
+                conn.analyzerSlot = 0
+            }
         } else if ip.transportProtocol == 6 {
             attachStreamAnalyzer(&conn)
         }

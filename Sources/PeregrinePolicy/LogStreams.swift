@@ -17,6 +17,8 @@ public struct LogStreams {
     public let tunnel: LogSchema
     /// dns.log (`DNSLog` builds its records).
     public let dns: LogSchema
+    /// ntp.log (`NTPLog` builds its records).
+    public let ntp: LogSchema
     var writers: LogWriterSet
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
@@ -72,7 +74,8 @@ public struct LogStreams {
                 LogColumn("tunnel_type", .enum), LogColumn("action", .enum),
             ])
         dns = DNSLog.schema
-        writers = LogWriterSet(directory: directory, schemas: [conn, weird, tunnel, dns], options: options)
+        ntp = NTPLog.schema
+        writers = LogWriterSet(directory: directory, schemas: [conn, weird, tunnel, dns, ntp], options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
         tunnelRecord = LogRecordEncoder(schema: tunnel)
