@@ -26,8 +26,22 @@ enum Setup {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
         var template = Array("\(base)/peregrine-fuzz-worker-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed: errno \(errno)") }
+        atexit { removeWorkDirectory() }
         return String(cString: made)
     }()
+}
+
+/// Deletes the work directory and the files in it when libFuzzer exits normally (a crash leaves
+/// it for inspection).
+func removeWorkDirectory() {
+    let path = Setup.workDirectory
+    guard let dir = opendir(path) else { return }
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { unlink(path + "/" + name) }
+    }
+    closedir(dir)
+    rmdir(path)
 }
 
 /// Appends `value` little-endian (the byte order of the pcap header written below).
