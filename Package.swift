@@ -10,7 +10,12 @@ let package = Package(
     name: "peregrine",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "peregrine", targets: ["peregrine"])
+        .executable(name: "peregrine", targets: ["peregrine"]),
+        // Libraries for the fuzz package in Tests/Fuzz (its own package, so `swift build` and
+        // `swift test` here never build the fuzzers; scripts/fuzz.sh does).
+        .library(name: "PeregrineCore", targets: ["PeregrineCore"]),
+        .library(name: "PeregrineDecode", targets: ["PeregrineDecode"]),
+        .library(name: "PeregrineEngine", targets: ["PeregrineEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
