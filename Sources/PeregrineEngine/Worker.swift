@@ -340,7 +340,9 @@ final class Worker {
             case 17: .udp
             default: .icmp
             }
-        if ip.transportProtocol == 17, let kind = WellKnownPorts.udpAnalyzer(responderPort: conn.responderPort) {
+        if config.disableAllAnalyzers {
+            // conn.log only: no analyzer, no reassembly.
+        } else if ip.transportProtocol == 17, let kind = WellKnownPorts.udpAnalyzer(responderPort: conn.responderPort) {
             switch kind {
             case .dns:
                 if let analyzerSlot = dns.attach(at: now) {
