@@ -18,13 +18,14 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PeregrineCore"),
         .target(name: "PeregrineDecode", dependencies: ["PeregrineCore"], exclude: ["Tunnels/README.md"]),
         .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
-            name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions"],
-            exclude: ["DNS/README.md"]),
+            name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions", "CZlib"],
+            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
             name: "PeregrinePolicy",

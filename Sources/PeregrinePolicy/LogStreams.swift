@@ -17,6 +17,9 @@ public struct LogStreams {
     public let tunnel: LogSchema
     /// dns.log (`DNSLog` builds its records).
     public let dns: LogSchema
+    /// http.log (`HTTPLog`) and files.log (`FilesLog`).
+    public let http: LogSchema
+    public let files: LogSchema
     var writers: LogWriterSet
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
@@ -72,7 +75,10 @@ public struct LogStreams {
                 LogColumn("tunnel_type", .enum), LogColumn("action", .enum),
             ])
         dns = DNSLog.schema
-        writers = LogWriterSet(directory: directory, schemas: [conn, weird, tunnel, dns], options: options)
+        http = HTTPLog.schema
+        files = FilesLog.schema
+        writers = LogWriterSet(
+            directory: directory, schemas: [conn, weird, tunnel, dns, http, files], options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
         tunnelRecord = LogRecordEncoder(schema: tunnel)
