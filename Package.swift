@@ -50,7 +50,9 @@ let package = Package(
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineCaptureTests", dependencies: ["PeregrineCapture", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
-        .testTarget(name: "PeregrineAnalyzersTests", dependencies: ["PeregrineAnalyzers", "PeregrineSessions"]),
+        .testTarget(
+            name: "PeregrineAnalyzersTests",
+            dependencies: ["PeregrineAnalyzers", "PeregrineCore", "PeregrineSessions", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
         .testTarget(
             name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
