@@ -7,11 +7,14 @@
 public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
     /// Zeek's `Analyzer::ANALYZER_DNS` (UDP here; TCP once reassembly feeds whole messages).
     case dns = 1
+    /// Zeek's `Analyzer::ANALYZER_HTTP`.
+    case http = 2
 
     /// The service this analyzer adds to conn.log's `service` on confirmation.
     public var service: ServiceID {
         switch self {
         case .dns: .dns
+        case .http: .http
         }
     }
 }

@@ -29,6 +29,9 @@ public struct Configuration: Sendable {
     /// unanalysed and are counted. A DNS connection lives at most a few `dns_session_timeout`
     /// periods, so a quarter of the flow table is ample.
     public var maxDNSConnections = 65_536
+    /// Connections the HTTP analyzer can follow at once (its pool); more go unanalysed and are
+    /// counted (`analyzers.http.pool_full`).
+    public var maxHTTPConnections = 65_536
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).

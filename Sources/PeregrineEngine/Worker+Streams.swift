@@ -36,6 +36,10 @@ extension Worker {
             dnsFramer.reset(analyzerSlot)
             conn.analyzer = kind.rawValue
             conn.analyzerSlot = analyzerSlot
+        case .http:
+            guard let analyzerSlot = http.attach() else { return }
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
         }
     }
 
@@ -77,6 +81,7 @@ extension Worker {
     func deliverStream(slot: Int, data: UnsafeRawBufferPointer, isOriginator: Bool) {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: deliverDNSStream(slot: slot, data: data, isOriginator: isOriginator)
+        case .http: deliverHTTP(slot: slot, data: data, isOriginator: isOriginator)
         case nil: break
         }
     }
@@ -85,6 +90,7 @@ extension Worker {
     func streamGap(slot: Int, length: UInt64, isOriginator: Bool) {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: gapDNSStream(slot: slot, isOriginator: isOriginator)
+        case .http: gapHTTP(slot: slot, length: length, isOriginator: isOriginator)
         case nil: break
         }
     }

@@ -37,6 +37,9 @@ final class Worker {
     var dnsLog: DNSLog
     /// Length-prefix framing of DNS over TCP, per DNS slot.
     let dnsFramer: DNSStreamFramer
+    /// The HTTP analyzer's per-connection pool and http.log/files.log's policy.
+    let http: HTTPAnalyzer
+    let httpLog: HTTPLog
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
@@ -94,6 +97,8 @@ final class Worker {
         dns = DNSAnalyzer(capacity: config.maxDNSConnections)
         dnsLog = DNSLog(capacity: config.maxDNSConnections)
         dnsFramer = DNSStreamFramer(capacity: config.maxDNSConnections)
+        http = HTTPAnalyzer(capacity: config.maxHTTPConnections)
+        httpLog = HTTPLog(capacity: config.maxHTTPConnections, files: FilesLog(seed: seed ^ 0xF11E5))
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
 
@@ -375,6 +380,7 @@ final class Worker {
             dns.detach(c.analyzerSlot)
             c.analyzer = 0
         }
+        if c.analyzer == AnalyzerKind.http.rawValue { endHTTP(connection: &c) }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(
@@ -408,6 +414,8 @@ final class Worker {
     /// End of input: every open connection is logged (Zeek's `Drain` at termination).
     func finishAll() {
         flows.removeAll { c in log(&c) }
+        httpLog.files.endAll()
+        httpLog.flush(into: &logs)
     }
 
     // MARK: - Weirds

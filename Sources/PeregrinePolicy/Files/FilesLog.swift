@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Crypto
+import Foundation
 import PeregrineAnalyzers
 import PeregrineCore
 import PeregrineLogs
@@ -77,6 +78,54 @@ public final class FilesLog {
         var overflowBytes: UInt64 = 0
         /// Next offset expected in order (bytes before it were seen or reported missing).
         var nextOffset: UInt64 = 0
+        /// Byte ranges seen or reported missing, sorted and disjoint (at most
+        /// `maxCoveredRanges`; past that, neighbours merge and the holes between them are
+        /// no longer counted).
+        var covered: [Range<UInt64>] = []
+
+        static let maxCoveredRanges = 64
+
+        /// Marks `r` covered. - Returns: how many of its bytes were not covered before.
+        mutating func cover(_ r: Range<UInt64>) -> UInt64 {
+            guard !r.isEmpty else { return 0 }
+            // The usual case, data in order: extend the last range (no allocation).
+            if let last = covered.last, last.upperBound == r.lowerBound {
+                covered[covered.count - 1] = last.lowerBound..<r.upperBound
+                return UInt64(r.count)
+            }
+            var fresh = UInt64(r.count)
+            var lower = r.lowerBound, upper = r.upperBound
+            var kept: [Range<UInt64>] = []
+            for c in covered {
+                if c.upperBound < lower || c.lowerBound > upper {
+                    kept.append(c)
+                } else {
+                    fresh -= UInt64(c.clamped(to: r).count)
+                    lower = min(lower, c.lowerBound)
+                    upper = max(upper, c.upperBound)
+                }
+            }
+            let at = kept.firstIndex { $0.lowerBound > lower } ?? kept.count
+            kept.insert(lower..<upper, at: at)
+            if kept.count > Self.maxCoveredRanges {
+                kept[0] = kept[0].lowerBound..<kept[1].upperBound
+                kept.remove(at: 1)
+            }
+            covered = kept
+            return fresh
+        }
+
+        /// Bytes below the highest one seen that were never covered (Zeek's file reassembler
+        /// reports them missing when the file is flushed).
+        var holes: UInt64 {
+            var total: UInt64 = 0
+            var at: UInt64 = 0
+            for c in covered {
+                if c.lowerBound > at { total += c.lowerBound - at }
+                at = c.upperBound
+            }
+            return total
+        }
         var timedout = false
         var conns: [ConnectionRef] = []
         var md5: Insecure.MD5?
@@ -171,22 +220,15 @@ public final class FilesLog {
         guard var f = files.removeValue(forKey: fuid) else { return nil }
         defer { files[fuid] = f }
         f.lastActive = now
-        if offset > f.nextOffset {
-            f.missingBytes &+= offset - f.nextOffset
+        let fresh = f.cover(offset..<(offset &+ UInt64(bytes.count)))
+        f.seenBytes &+= fresh
+        if fresh < UInt64(bytes.count) { f.overflowBytes &+= UInt64(bytes.count) - fresh }
+        if hashes && offset == f.nextOffset {
+            f.md5?.update(bufferPointer: bytes)
+            f.sha1?.update(bufferPointer: bytes)
+            f.sha256?.update(bufferPointer: bytes)
         }
-        let end = offset &+ UInt64(bytes.count)
-        if end > f.nextOffset {
-            let fresh = offset >= f.nextOffset ? bytes : UnsafeRawBufferPointer(rebasing: bytes[Int(f.nextOffset - offset)...])
-            f.seenBytes &+= UInt64(fresh.count)
-            if hashes && offset <= f.nextOffset {
-                f.md5?.update(bufferPointer: fresh)
-                f.sha1?.update(bufferPointer: fresh)
-                f.sha256?.update(bufferPointer: fresh)
-            }
-            f.nextOffset = end
-        } else {
-            f.overflowBytes &+= UInt64(bytes.count)
-        }
+        if offset <= f.nextOffset { f.nextOffset = max(f.nextOffset, offset &+ UInt64(bytes.count)) }
         guard !f.sniffed else { return nil }
         let room = MIMESniffer.bufferSize - f.bof.count
         f.bof.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<min(room, bytes.count)]))
@@ -198,8 +240,7 @@ public final class FilesLog {
     public func gap(_ fuid: ConnectionUID, length: UInt64, offset: UInt64, now: Timestamp) {
         guard files[fuid] != nil else { return }
         files[fuid]!.lastActive = now
-        files[fuid]!.missingBytes &+= length
-        files[fuid]!.nextOffset = max(files[fuid]!.nextOffset, offset &+ length)
+        files[fuid]!.missingBytes &+= files[fuid]!.cover(offset..<(offset &+ length))
     }
 
     func sniff(_ f: inout File) -> StaticString? {
@@ -281,7 +322,7 @@ public final class FilesLog {
         r.bool(f.isOrig)
         r.count(f.seenBytes)
         if let t = f.totalBytes { r.count(t) } else { r.unset() }
-        r.count(f.missingBytes)
+        r.count(f.missingBytes &+ f.holes)
         r.count(f.overflowBytes)
         r.bool(f.timedout)
         r.unset()

@@ -202,7 +202,7 @@ public final class HTTPLog: HTTPEventSink {
         states[slot] = s
         withInfo(true) { info in
             info.method = method
-            info.uri = uri
+            info.uri = unescapeURI(uri)
         }
     }
 
@@ -365,6 +365,46 @@ public final class HTTPLog: HTTPEventSink {
 
     // MARK: - Helpers
 
+    /// Zeek's `unescape_URI` (`HTTP.cc`): `%XX` becomes the byte it names. A `%` not followed by
+    /// two hex digits stays as it is (`unescaped_%_in_URI`, or `illegal_%_at_end_of_URI` when
+    /// fewer than two bytes follow).
+    func unescapeURI(_ uri: [UInt8]) -> [UInt8] {
+        guard uri.contains(0x25) else { return uri }
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case 0x30...0x39: b - 0x30
+            case 0x41...0x46: b - 0x41 + 10
+            case 0x61...0x66: b - 0x61 + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(uri.count)
+        var i = 0
+        while i < uri.count {
+            let b = uri[i]
+            guard b == 0x25 else {
+                out.append(b)
+                i += 1
+                continue
+            }
+            if i + 2 >= uri.count {
+                weirds.append(.illegalPercentAtEndOfURI)
+                out.append(contentsOf: uri[i...])
+                break
+            }
+            if let hi = hex(uri[i + 1]), let lo = hex(uri[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                weirds.append(.unescapedPercentInURI)
+                out.append(b)
+                i += 1
+            }
+        }
+        return out
+    }
+
     static func named(_ name: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
         name.count == s.utf8CodeUnitCount && name.elementsEqual(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
@@ -499,4 +539,6 @@ public final class HTTPLog: HTTPEventSink {
 extension Weird {
     static let httpResponseBeforeRequest = Weird("HTTP_response_before_request", source: "HTTP")
     static let httpExcessivePipelining = Weird("HTTP_excessive_pipelining", source: "HTTP")
+    static let illegalPercentAtEndOfURI = Weird("illegal_%_at_end_of_URI", source: "HTTP")
+    static let unescapedPercentInURI = Weird("unescaped_%_in_URI", source: "HTTP")
 }
