@@ -23,8 +23,7 @@ extension Worker {
         let c = flows.connection(at: slot)
         guard !c.pointee.tcp.reassemblyContext(isOriginator: isOriginator).isPartial else { return }
         beginHTTP(c)
-        var sink = httpLog
-        let d = http.deliver(c.pointee.analyzerSlot, data: data, isOriginator: isOriginator, sink: &sink)
+        let d = http.deliver(c.pointee.analyzerSlot, data: data, isOriginator: isOriginator, sink: &httpLog)
         if d.confirmed { c.pointee.services.insert(ServiceID.http.rawValue) }
         // After a violation the analyzer ignores both directions (Zeek removes it); its slot
         // is returned when the connection goes, with the reassembly state.
@@ -36,8 +35,7 @@ extension Worker {
         let c = flows.connection(at: slot)
         guard !c.pointee.tcp.reassemblyContext(isOriginator: isOriginator).isPartial else { return }
         beginHTTP(c)
-        var sink = httpLog
-        http.gap(c.pointee.analyzerSlot, length: length, isOriginator: isOriginator, sink: &sink)
+        http.gap(c.pointee.analyzerSlot, length: length, isOriginator: isOriginator, sink: &httpLog)
         finishHTTPDelivery(c)
     }
 
@@ -48,8 +46,7 @@ extension Worker {
         httpLog.begin(
             slot: slot, uid: c.uid, originator: c.originator, originatorPort: c.originatorPort,
             responder: c.responder, responderPort: c.responderPort, startTime: c.startTime, now: now)
-        var sink = httpLog
-        http.finish(slot, sink: &sink)
+        http.finish(slot, sink: &httpLog)
         httpLog.connectionEnded(slot: slot)
         httpLog.flush(into: &logs)
         flushHTTPWeirds(c)

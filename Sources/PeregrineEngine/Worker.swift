@@ -39,7 +39,8 @@ final class Worker {
     let dnsFramer: DNSStreamFramer
     /// The HTTP analyzer's per-connection pool and http.log/files.log's policy.
     let http: HTTPAnalyzer
-    let httpLog: HTTPLog
+    /// A `var` so the analyzer takes it `inout` (no reference counting per delivery).
+    var httpLog: HTTPLog
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the

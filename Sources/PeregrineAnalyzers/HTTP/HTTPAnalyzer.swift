@@ -84,8 +84,10 @@ public final class HTTPAnalyzer {
             let before = requests[i].linesParsed
             let wasIgnoring = requests[i].isIgnoring
             requests[i].feed(data, sink: &sink)
-            let seen = requests[i].takeRequests()
-            if !seen.isEmpty { replies[i].expect(seen) }
+            if !requests[i].requestsSeen.isEmpty {
+                replies[i].expect(requests[i].requestsSeen)
+                requests[i].requestsSeen.removeAll(keepingCapacity: true)
+            }
             sawLine = requests[i].linesParsed != before
             if !wasIgnoring && requests[i].isIgnoring && !sawLine { d.violation = .httpBadRequest }
         } else {

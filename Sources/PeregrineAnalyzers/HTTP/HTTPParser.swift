@@ -69,6 +69,8 @@ public struct HTTPParser {
 
     // Replies: what the pending requests were, and this reply's status code.
     var pendingRequests: [RequestFlags] = []
+    /// Requests this (originator) parser saw since the analyzer last moved them to the reply
+    /// parser (``expect(_:)``).
     var requestsSeen: [RequestFlags] = []
     var code: UInt16 = 0
     var currentRequest = RequestFlags()
@@ -171,12 +173,6 @@ public struct HTTPParser {
             break
         }
         state = .ignore
-    }
-
-    /// Requests this (originator) parser saw since the last call, for the reply parser.
-    mutating func takeRequests() -> [RequestFlags] {
-        defer { requestsSeen.removeAll(keepingCapacity: true) }
-        return requestsSeen
     }
 
     /// Queues requests for this (responder) parser's replies.
@@ -434,7 +430,9 @@ public struct HTTPParser {
         if isOriginator {
             noBody = contentLength < 0 && !chunked
         } else {
+            // A 2xx to CONNECT turns the connection into a tunnel right after the headers.
             noBody = (code >= 100 && code < 200) || code == 204 || code == 304 || currentRequest.contains(.head)
+                || (currentRequest.contains(.connect) && code >= 200 && code < 300)
         }
         if noBody {
             endMessage(sink: &sink)

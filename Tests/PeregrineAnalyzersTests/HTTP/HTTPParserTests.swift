@@ -117,19 +117,22 @@ func parse(_ bytes: [UInt8], isOriginator: Bool, chunks: [ArraySlice<UInt8>]? = 
         #expect(r.body.isEmpty)
     }
 
+    static let multipartBody =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
+        + "Content-Type: text/plain\r\n\r\nline1\r\nline2\r\n--XyZ\r\n\r\nv\r\n--XyZ--\r\n"
     static let multipart = Array(
-        ("POST /up HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 143\r\n\r\n"
-            + "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
-            + "Content-Type: text/plain\r\n\r\nline1\r\nline2\r\n--XyZ\r\n\r\nv\r\n--XyZ--\r\n").utf8)
+        ("POST /up HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n"
+            + "Content-Length: \(multipartBody.utf8.count)\r\n\r\n" + multipartBody).utf8)
 
     @Test func multipartPartsAreEntitiesAndTheBodyCountsOnce() {
         let whole = parse(Self.multipart, isOriginator: true)
         #expect(whole.lines == [
             "orig request POST /up 1.1", "orig begin 0",
-            "orig header[0] CONTENT-TYPE=multipart/form-data; boundary=XyZ", "orig header[0] CONTENT-LENGTH=143",
+            "orig header[0] CONTENT-TYPE=multipart/form-data; boundary=XyZ",
+            "orig header[0] CONTENT-LENGTH=\(Self.multipartBody.utf8.count)",
             "orig begin 1", "orig header[1] CONTENT-DISPOSITION=form-data; name=\"f\"; filename=\"a.txt\"",
             "orig header[1] CONTENT-TYPE=text/plain", "orig data", "orig end", "orig begin 2", "orig data",
-            "orig end", "orig end", "orig done 143",
+            "orig end", "orig end", "orig done \(Self.multipartBody.utf8.count)",
         ])
         #expect(whole.body == Array("line1\r\nline2v".utf8))
         for chunks in SplitFeeder.chunks(of: Self.multipart) {
