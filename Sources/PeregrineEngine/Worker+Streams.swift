@@ -61,13 +61,17 @@ extension Worker {
             let payload = UnsafeRawBufferPointer(
                 rebasing: bytes[t.payloadOffset..<(t.payloadOffset + t.capturedPayloadLength)])
             let context = c.pointee.tcp.reassemblyContext(isOriginator: isOriginator)
+            // The reassembler's weirds go to a queue of their own: analyzers append to `weirds`
+            // while the reassembler delivers (two inout accesses to one property would conflict).
+            var segmentWeirds = WeirdQueue()
+            defer { for i in 0..<segmentWeirds.count { weirds.append(segmentWeirds[i]) } }
             _ = isOriginator
                 ? c.pointee.originatorStream.dataSent(
                     sequence: sequence, payload: payload, length: t.payloadLength, flags: t.flags, context: context,
-                    pool: &reassembly, consumer: &consumer, weirds: &weirds)
+                    pool: &reassembly, consumer: &consumer, weirds: &segmentWeirds)
                 : c.pointee.responderStream.dataSent(
                     sequence: sequence, payload: payload, length: t.payloadLength, flags: t.flags, context: context,
-                    pool: &reassembly, consumer: &consumer, weirds: &weirds)
+                    pool: &reassembly, consumer: &consumer, weirds: &segmentWeirds)
         }
         if pendingStreamFlip {
             pendingStreamFlip = false
