@@ -24,6 +24,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "CPeregrineLinux"),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PeregrineCore"),
         .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap"]),
         // The checksum's bulk loop in C, compiled for AVX2 and baseline x86-64 and picked at load
@@ -34,8 +35,8 @@ let package = Package(
         .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
-            name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions"],
-            exclude: ["DNS/README.md"]),
+            name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions", "CZlib"],
+            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
             name: "PeregrinePolicy",

@@ -11,12 +11,15 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
     case dns = 1
     /// Zeek's `Analyzer::ANALYZER_NTP` (UDP).
     case ntp = 2
+    /// Zeek's `Analyzer::ANALYZER_HTTP`.
+    case http = 3
 
     /// The service this analyzer adds to conn.log's `service` on confirmation.
     public var service: ServiceID {
         switch self {
         case .dns: .dns
         case .ntp: .ntp
+        case .http: .http
         }
     }
 }

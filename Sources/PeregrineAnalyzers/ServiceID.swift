@@ -17,6 +17,7 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
     case gtpv1
     case dns
     case ntp
+    case http
 
     /// The conn.log spelling.
     public var name: StaticString {
@@ -28,6 +29,7 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
         case .gtpv1: "gtpv1"
         case .dns: "dns"
         case .ntp: "ntp"
+        case .http: "http"
         }
     }
 

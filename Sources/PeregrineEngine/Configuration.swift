@@ -32,6 +32,9 @@ public struct Configuration: Sendable {
     /// Attach no application analyzer to any connection (Zeek's `Analyzer::disable_all`): conn.log,
     /// weird.log and tunnel.log only, as the conn-only benchmark runs.
     public var disableAllAnalyzers = false
+    /// Connections the HTTP analyzer can follow at once (its pool); more go unanalysed and are
+    /// counted (`analyzers.http.pool_full`).
+    public var maxHTTPConnections = 65_536
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).

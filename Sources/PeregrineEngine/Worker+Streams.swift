@@ -38,6 +38,10 @@ extension Worker {
             conn.analyzerSlot = analyzerSlot
         case .ntp:
             return  // UDP only
+        case .http:
+            guard let analyzerSlot = http.attach() else { return }
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
         }
     }
 
@@ -83,6 +87,7 @@ extension Worker {
     func deliverStream(slot: Int, data: UnsafeRawBufferPointer, isOriginator: Bool) {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: deliverDNSStream(slot: slot, data: data, isOriginator: isOriginator)
+        case .http: deliverHTTP(slot: slot, data: data, isOriginator: isOriginator)
         case .ntp, nil: break
         }
     }
@@ -91,6 +96,7 @@ extension Worker {
     func streamGap(slot: Int, length: UInt64, isOriginator: Bool) {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: gapDNSStream(slot: slot, isOriginator: isOriginator)
+        case .http: gapHTTP(slot: slot, length: length, isOriginator: isOriginator)
         case .ntp, nil: break
         }
     }

@@ -39,6 +39,10 @@ final class Worker {
     var ntpLog = NTPLog()
     /// Length-prefix framing of DNS over TCP, per DNS slot.
     let dnsFramer: DNSStreamFramer
+    /// The HTTP analyzer's per-connection pool and http.log/files.log's policy.
+    let http: HTTPAnalyzer
+    /// A `var` so the analyzer takes it `inout` (no reference counting per delivery).
+    var httpLog: HTTPLog
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
@@ -96,6 +100,8 @@ final class Worker {
         dns = DNSAnalyzer(capacity: config.maxDNSConnections)
         dnsLog = DNSLog(capacity: config.maxDNSConnections)
         dnsFramer = DNSStreamFramer(capacity: config.maxDNSConnections)
+        http = HTTPAnalyzer(capacity: config.maxHTTPConnections)
+        httpLog = HTTPLog(capacity: config.maxHTTPConnections, files: FilesLog(seed: seed ^ 0xF11E5))
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
 
@@ -353,6 +359,8 @@ final class Worker {
             case .ntp:
                 conn.analyzer = kind.rawValue
                 conn.analyzerSlot = 0
+            case .http:
+                break  // TCP only
             }
         } else if ip.transportProtocol == 6 {
             attachStreamAnalyzer(&conn)
@@ -390,6 +398,7 @@ final class Worker {
             dns.detach(c.analyzerSlot)
             c.analyzer = 0
         }
+        if c.analyzer == AnalyzerKind.http.rawValue { endHTTP(connection: &c) }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(
@@ -423,6 +432,8 @@ final class Worker {
     /// End of input: every open connection is logged (Zeek's `Drain` at termination).
     func finishAll() {
         flows.removeAll { c in log(&c) }
+        httpLog.files.endAll()
+        httpLog.flush(into: &logs)
     }
 
     // MARK: - Weirds

@@ -19,6 +19,9 @@ public struct LogStreams {
     public let dns: LogSchema
     /// ntp.log (`NTPLog` builds its records).
     public let ntp: LogSchema
+    /// http.log (`HTTPLog`) and files.log (`FilesLog`).
+    public let http: LogSchema
+    public let files: LogSchema
     var writers: LogWriterSet
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
@@ -75,7 +78,10 @@ public struct LogStreams {
             ])
         dns = DNSLog.schema
         ntp = NTPLog.schema
-        writers = LogWriterSet(directory: directory, schemas: [conn, weird, tunnel, dns, ntp], options: options)
+        http = HTTPLog.schema
+        files = FilesLog.schema
+        writers = LogWriterSet(
+            directory: directory, schemas: [conn, weird, tunnel, dns, ntp, http, files], options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
         tunnelRecord = LogRecordEncoder(schema: tunnel)

@@ -28,6 +28,8 @@ public enum WellKnownPorts {
     public static func tcpAnalyzer(responderPort port: UInt16) -> AnalyzerKind? {
         switch port {
         case 53: .dns
+        // base/protocols/http/main.zeek's `ports`.
+        case 80, 81, 631, 1080, 3128, 8000, 8080, 8888: .http
         default: nil
         }
     }

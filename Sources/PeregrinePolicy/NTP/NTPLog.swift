@@ -12,7 +12,7 @@ import PeregrineSessions
 public struct NTPLog {
     /// ntp.log's columns, in Zeek 9's order (`zeek-logs.md` §12).
     public static let schema = LogSchema(
-        id: 4, path: "ntp",
+        id: 6, path: "ntp",
         columns: [LogColumn("ts", .time), LogColumn("uid", .string)] + LogStreams.idColumns + [
             LogColumn("version", .count), LogColumn("mode", .count), LogColumn("stratum", .count),
             LogColumn("poll", .interval), LogColumn("precision", .interval), LogColumn("root_delay", .interval),
