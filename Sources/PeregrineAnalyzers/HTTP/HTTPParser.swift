@@ -176,6 +176,14 @@ public struct HTTPParser {
     }
 
     /// Queues requests for this (responder) parser's replies.
+    /// Hands the requests this request-side parser saw to the reply-side parser, which needs
+    /// them to know which replies carry a body (`HEAD`, `CONNECT`).
+    mutating func forwardRequests(to replies: inout HTTPParser) {
+        guard !requestsSeen.isEmpty else { return }
+        replies.expect(requestsSeen)
+        requestsSeen.removeAll(keepingCapacity: true)
+    }
+
     mutating func expect(_ requests: [RequestFlags]) {
         pendingRequests.append(contentsOf: requests)
         if pendingRequests.count > limits.maxPendingRequests {

@@ -217,8 +217,13 @@ public final class FilesLog {
     public func data(_ fuid: ConnectionUID, _ bytes: UnsafeRawBufferPointer, offset: UInt64, now: Timestamp)
         -> StaticString??
     {
-        guard var f = files.removeValue(forKey: fuid) else { return nil }
-        defer { files[fuid] = f }
+        // Updated in place through the dictionary's values: taking the entry out and putting it
+        // back copied the whole `File` and hashed the fuid twice per data chunk (callgrind).
+        guard let i = files.index(forKey: fuid) else { return nil }
+        return data(&files.values[i], bytes, offset: offset, now: now)
+    }
+
+    func data(_ f: inout File, _ bytes: UnsafeRawBufferPointer, offset: UInt64, now: Timestamp) -> StaticString?? {
         f.lastActive = now
         let fresh = f.cover(offset..<(offset &+ UInt64(bytes.count)))
         f.seenBytes &+= fresh

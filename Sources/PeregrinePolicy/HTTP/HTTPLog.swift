@@ -463,9 +463,12 @@ public final class HTTPLog: HTTPEventSink {
 
     /// Writes finished transactions and ended files.
     public func flush(into logs: inout LogStreams) {
-        for (info, c) in zip(finished, finishedConnection) { write(info, connection: c, logs: &logs) }
-        finished.removeAll(keepingCapacity: true)
-        finishedConnection.removeAll(keepingCapacity: true)
+        // Called after every delivery; most have finished nothing.
+        if !finished.isEmpty {
+            for i in finished.indices { write(finished[i], connection: finishedConnection[i], logs: &logs) }
+            finished.removeAll(keepingCapacity: true)
+            finishedConnection.removeAll(keepingCapacity: true)
+        }
         files.flush(into: &logs)
     }
 
