@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
@@ -23,8 +24,12 @@ let package = Package(
         .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
-            name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions"],
-            exclude: ["DNS/README.md"]),
+            name: "PeregrineAnalyzers",
+            dependencies: [
+                "PeregrineCore", "PeregrineSessions",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            exclude: ["DNS/README.md", "TLS/README.md"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
             name: "PeregrinePolicy",

@@ -72,7 +72,9 @@ public struct LogStreams {
                 LogColumn("tunnel_type", .enum), LogColumn("action", .enum),
             ])
         dns = DNSLog.schema
-        writers = LogWriterSet(directory: directory, schemas: [conn, weird, tunnel, dns], options: options)
+        writers = LogWriterSet(
+            directory: directory, schemas: [conn, weird, tunnel, dns, SSLLog.schema, X509Log.schema],
+            options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
         tunnelRecord = LogRecordEncoder(schema: tunnel)
