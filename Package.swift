@@ -54,7 +54,8 @@ let package = Package(
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineCaptureTests", dependencies: ["PeregrineCapture", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
-        .testTarget(name: "PeregrineAnalyzersTests", dependencies: ["PeregrineAnalyzers", "PeregrineSessions"]),
+        .testTarget(
+            name: "PeregrineAnalyzersTests", dependencies: ["PeregrineAnalyzers", "PeregrineSessions", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
         .testTarget(
             name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
