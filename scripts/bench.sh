@@ -11,9 +11,10 @@ usage() {
 Usage: scripts/bench.sh TRACE [--workers N] [--bin PATH] [--runs N]
 
 Prints the trace's packets and wire bytes (capinfos, or a stdlib Python parse of classic pcap), then
-for `peregrine -r TRACE` (in a temporary folder, default logs) and for `tcpdump -r TRACE -w /dev/null`:
+for `peregrine -r TRACE` (in a temporary folder, default logs: every analyzer), for the conn-only run
+`peregrine -r TRACE Analyzer::disable_all=T` and for `tcpdump -r TRACE -w /dev/null`:
 wall seconds, CPU seconds (user+sys), packets/s, Gbit/s (wire bytes * 8 / wall), peak RSS; and the
-ratio peregrine/tcpdump of wall time.
+ratio of each peregrine run's wall time to tcpdump's.
 
   --workers N  pass --workers N to peregrine
   --bin PATH   the peregrine binary (default .build/release/peregrine)
@@ -118,15 +119,21 @@ bench() {
 }
 
 status=0
-peregrine_wall=""
 peregrine_args=(-r "$trace")
 [[ -z $workers ]] || peregrine_args+=(--workers "$workers")
+# Two configurations: every analyzer (the default run) and conn-only (Zeek's
+# Analyzer::disable_all=T: conn.log, weird.log and tunnel.log, no application analysis).
+walls=()
 if [[ -x $bin ]]; then
-    if bench peregrine "$bin" "${peregrine_args[@]}"; then
-        peregrine_wall=$best_wall
-    else
-        status=1
-    fi
+    for config in peregrine conn-only; do
+        args=("${peregrine_args[@]}")
+        [[ $config == conn-only ]] && args+=("Analyzer::disable_all=T")
+        if bench "$config" "$bin" "${args[@]}"; then
+            walls+=("$config=$best_wall")
+        else
+            status=1
+        fi
+    done
 else
     echo "peregrine  not measured: binary '$bin' not found or not executable (build it with swift build -c release, or pass --bin PATH)"
     status=1
@@ -136,8 +143,8 @@ command -v tcpdump >/dev/null || { echo "bench.sh: tcpdump missing (scripts/inst
 bench tcpdump tcpdump -r "$trace" -w /dev/null
 tcpdump_wall=$best_wall
 
-if [[ -n $peregrine_wall ]]; then
-    awk -v p="$peregrine_wall" -v t="$tcpdump_wall" 'BEGIN {
-        printf "ratio      peregrine/tcpdump wall time: %.2f\n", (t > 0 ? p / t : 0) }'
-fi
+for entry in "${walls[@]}"; do
+    awk -v n="${entry%%=*}" -v p="${entry#*=}" -v t="$tcpdump_wall" 'BEGIN {
+        printf "ratio      %s/tcpdump wall time: %.2f\n", n, (t > 0 ? p / t : 0) }'
+done
 exit "$status"

@@ -11,7 +11,7 @@ usage() {
 Usage: scripts/install-deps.sh [--help]
 
 Installs the Debian packages Peregrine needs (only those that are missing):
-  build/run:   libpcap-dev
+  build/run:   libpcap-dev zlib1g-dev (HTTP content decoding)
   tests/live:  tcpdump tcpreplay iproute2 ethtool
   bench:       time (/usr/bin/time -v), python3, wireshark-common (capinfos)
   demo trace:  nftables nginx-light dnsmasq-base dropbear-bin openssh-client dnsutils curl openssl
@@ -31,7 +31,7 @@ if [[ $# -gt 0 ]]; then
 fi
 
 PACKAGES=(
-    libpcap-dev
+    libpcap-dev zlib1g-dev
     tcpdump tcpreplay iproute2 ethtool
     time python3 wireshark-common
     nftables nginx-light dnsmasq-base dropbear-bin openssh-client dnsutils curl openssl iputils-ping

@@ -3,15 +3,23 @@
 /// The application analyzers the engine can attach to a connection.
 ///
 /// Dispatch over analyzers is a static `switch` on this enum (style.md §4.3): no existentials on
-/// the packet path. The raw value is what `Connection.analyzer` stores (0 = none attached).
+/// the packet path. The raw value is what `Connection.analyzer` stores (0 = none attached);
+/// `Connection.analyzerSlot` is the analyzer's pool slot, or for an analyzer whose whole
+/// per-connection state fits in 32 bits (NTP), that state.
 public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
-    /// Zeek's `Analyzer::ANALYZER_DNS` (UDP here; TCP once reassembly feeds whole messages).
+    /// Zeek's `Analyzer::ANALYZER_DNS`, over UDP and TCP.
     case dns = 1
+    /// Zeek's `Analyzer::ANALYZER_NTP` (UDP).
+    case ntp = 2
+    /// Zeek's `Analyzer::ANALYZER_HTTP`.
+    case http = 3
 
     /// The service this analyzer adds to conn.log's `service` on confirmation.
     public var service: ServiceID {
         switch self {
         case .dns: .dns
+        case .ntp: .ntp
+        case .http: .http
         }
     }
 }

@@ -16,6 +16,8 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
     case ayiya
     case gtpv1
     case dns
+    case ntp
+    case http
 
     /// The conn.log spelling.
     public var name: StaticString {
@@ -26,6 +28,8 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
         case .ayiya: "ayiya"
         case .gtpv1: "gtpv1"
         case .dns: "dns"
+        case .ntp: "ntp"
+        case .http: "http"
         }
     }
 

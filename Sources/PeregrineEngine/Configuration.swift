@@ -29,6 +29,12 @@ public struct Configuration: Sendable {
     /// unanalysed and are counted. A DNS connection lives at most a few `dns_session_timeout`
     /// periods, so a quarter of the flow table is ample.
     public var maxDNSConnections = 65_536
+    /// Attach no application analyzer to any connection (Zeek's `Analyzer::disable_all`): conn.log,
+    /// weird.log and tunnel.log only, as the conn-only benchmark runs.
+    public var disableAllAnalyzers = false
+    /// Connections the HTTP analyzer can follow at once (its pool); more go unanalysed and are
+    /// counted (`analyzers.http.pool_full`).
+    public var maxHTTPConnections = 65_536
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).
@@ -65,6 +71,7 @@ public struct Configuration: Sendable {
         switch name {
         case "LogAscii::use_json": useJSON = try bool()
         case "ignore_checksums": ignoreChecksums = try bool()
+        case "Analyzer::disable_all": disableAllAnalyzers = try bool()
         case "Log::default_logdir":
             guard !value.isEmpty else { throw EngineError("option \(name): empty directory") }
             logDirectory = value.unquoted

@@ -42,7 +42,7 @@ public final class OfflineRun {
         } catch {
             throw EngineError(error.description)
         }
-        guard let linkType = LinkType(rawValue: source.linkType) else {
+        guard LinkType(rawValue: source.linkType) != nil else {
             throw EngineError("\(path): link type \(source.linkType) is not supported")
         }
         let logs = LogStreams(
@@ -56,7 +56,10 @@ public final class OfflineRun {
         let worker = Worker(config: configuration, logs: logs, seed: seed)
         var summary = Summary()
         do {
+            // Each frame carries its interface's link type (a pcapng file may mix them); the source
+            // delivers only types in `PcapFileSource.supportedLinkTypes`, which all decode.
             let read = try source.forEachFrame { frame in
+                guard let linkType = LinkType(rawValue: frame.linkType) else { return }
                 worker.process(
                     bytes: frame.bytes, wireLength: frame.wireLength, timestamp: frame.timestamp, linkType: linkType)
             }

@@ -35,6 +35,19 @@ final class Worker {
     let dns: DNSAnalyzer
     var dnsMessage = DNSMessage()
     var dnsLog: DNSLog
+    /// ntp.log's policy.
+    var ntpLog = NTPLog()
+    /// Length-prefix framing of DNS over TCP, per DNS slot.
+    let dnsFramer: DNSStreamFramer
+    /// The HTTP analyzer's per-connection pool and http.log/files.log's policy.
+    let http: HTTPAnalyzer
+    /// A `var` so the analyzer takes it `inout` (no reference counting per delivery).
+    var httpLog: HTTPLog
+    /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
+    var reassembly = ReassemblyPool()
+    /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
+    /// reassembler call returned, since the flip swaps the two directions' reassemblers.
+    var pendingStreamFlip = false
 
     /// Counters for stats (`decode.*`, `flows.*`).
     var packets: UInt64 = 0
@@ -86,6 +99,9 @@ final class Worker {
             dns: DNSAnalyzer.sessionTimeout, closing: config.timeouts.closeDelay)
         dns = DNSAnalyzer(capacity: config.maxDNSConnections)
         dnsLog = DNSLog(capacity: config.maxDNSConnections)
+        dnsFramer = DNSStreamFramer(capacity: config.maxDNSConnections)
+        http = HTTPAnalyzer(capacity: config.maxHTTPConnections)
+        httpLog = HTTPLog(capacity: config.maxHTTPConnections, files: FilesLog(seed: seed ^ 0xF11E5))
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
 
@@ -203,7 +219,7 @@ final class Worker {
         }
         // Zeek runs the DNS expiry timer before a later packet; a connection it removes makes
         // this packet start a new one.
-        if let slot = found, flows.connection(at: slot).pointee.analyzer == AnalyzerKind.dns.rawValue,
+        if let slot = found, proto == 17, flows.connection(at: slot).pointee.analyzer == AnalyzerKind.dns.rawValue,
             dns.timerExpired(flows.connection(at: slot).pointee.analyzerSlot,
                              lastActivity: flows.connection(at: slot).pointee.lastTime, now: now)
         {
@@ -236,6 +252,9 @@ final class Worker {
             }
             if result.updatesLastTime { c.pointee.lastTime = now }
             count(c, isOrig: isOrig, ip: ip)
+            if c.pointee.analyzer != 0 && t.checksumValid {
+                reassemble(bytes, t: t, slot: slot, isOriginator: &isOrig)
+            }
             if result.closeComplete || c.pointee.tcp.originator.state == .reset
                 || c.pointee.tcp.responder.state == .reset
             {
@@ -254,6 +273,11 @@ final class Worker {
                 history: &c.pointee.history, weirds: &weirds)
             {
                 c.pointee.lastTime = now
+            }
+            // NTP may swap the roles; Zeek counts the datagram after its analyzers ran, in the
+            // direction it arrived with (see Worker+NTP.swift).
+            if c.pointee.analyzer == AnalyzerKind.ntp.rawValue && t.checksumValid && t.capturedPayloadLength > 0 {
+                deliverNTP(bytes, t: t, slot: slot, isOriginator: isOrig)
             }
             count(c, isOrig: isOrig, ip: ip)
             // A DNS connection's expiry is the analyzer's timer, not activity: `.other` leaves
@@ -322,12 +346,24 @@ final class Worker {
             case 17: .udp
             default: .icmp
             }
-        if ip.transportProtocol == 17, let kind = WellKnownPorts.udpAnalyzer(responderPort: conn.responderPort),
-            let analyzerSlot = dns.attach(at: now)
-        {
-            conn.analyzer = kind.rawValue
-            conn.analyzerSlot = analyzerSlot
-            list = .dns
+        if config.disableAllAnalyzers {
+            // conn.log only: no analyzer, no reassembly.
+        } else if ip.transportProtocol == 17, let kind = WellKnownPorts.udpAnalyzer(responderPort: conn.responderPort) {
+            switch kind {
+            case .dns:
+                if let analyzerSlot = dns.attach(at: now) {
+                    conn.analyzer = kind.rawValue
+                    conn.analyzerSlot = analyzerSlot
+                    list = .dns
+                }
+            case .ntp:
+                conn.analyzer = kind.rawValue
+                conn.analyzerSlot = 0
+            case .http:
+                break  // TCP only
+            }
+        } else if ip.transportProtocol == 6 {
+            attachStreamAnalyzer(&conn)
         }
         return flows.insert(conn, key: key, hash: hash, list: list, time: now) { evicted in
             log(&evicted)
@@ -352,11 +388,17 @@ final class Worker {
     }
 
     func log(_ c: inout Connection) {
+        if c.analyzer != 0 && c.transportProtocol == 6 {
+            c.originatorStream.release(pool: &reassembly)
+            c.responderStream.release(pool: &reassembly)
+        }
         if c.analyzer == AnalyzerKind.dns.rawValue {
+            if c.transportProtocol == 6 { dnsFramer.reset(c.analyzerSlot) }
             dnsLog.connectionEnded(slot: c.analyzerSlot, connection: c, logs: &logs)
             dns.detach(c.analyzerSlot)
             c.analyzer = 0
         }
+        if c.analyzer == AnalyzerKind.http.rawValue { endHTTP(connection: &c) }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(
@@ -390,29 +432,8 @@ final class Worker {
     /// End of input: every open connection is logged (Zeek's `Drain` at termination).
     func finishAll() {
         flows.removeAll { c in log(&c) }
-    }
-
-    // MARK: - Analyzers
-
-    /// Hands a UDP payload to the connection's DNS analyzer, applies what it reports (role swap,
-    /// confirmation, violation) and passes the message event to dns.log's policy.
-    func deliverDNS(_ bytes: UnsafeRawBufferPointer, t: TransportLayer, slot: Int, isOriginator: inout Bool) {
-        let c = flows.connection(at: slot)
-        let payload = UnsafeRawBufferPointer(
-            rebasing: bytes[t.payloadOffset..<(t.payloadOffset + t.capturedPayloadLength)])
-        let responder = c.pointee.responder
-        let multicast = responder.isIPv4 ? responder.ipv4Value >> 28 == 0xE : responder.high >> 56 == 0xFF
-        let d = dns.deliver(
-            c.pointee.analyzerSlot, payload: payload, isOriginator: isOriginator, responderIsMulticast: multicast,
-            netBIOS: c.pointee.responderPort == 137, summarize: true, message: &dnsMessage, weirds: &weirds)
-        if d.flipRoles {
-            c.pointee.flipRoles()
-            c.pointee.udp.flipRoles(history: &c.pointee.history)
-            isOriginator.toggle()
-        }
-        if d.confirmed { c.pointee.services.insert(ServiceID.dns.rawValue) }
-        if d.violation != nil { flows.reassign(slot: slot, list: .udp, time: now) }
-        if d.hasMessage { dnsLog.message(dnsMessage, slot: c.pointee.analyzerSlot, connection: c.pointee, now: now, logs: &logs) }
+        httpLog.files.endAll()
+        httpLog.flush(into: &logs)
     }
 
     // MARK: - Weirds

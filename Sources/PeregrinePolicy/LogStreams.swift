@@ -17,6 +17,11 @@ public struct LogStreams {
     public let tunnel: LogSchema
     /// dns.log (`DNSLog` builds its records).
     public let dns: LogSchema
+    /// ntp.log (`NTPLog` builds its records).
+    public let ntp: LogSchema
+    /// http.log (`HTTPLog`) and files.log (`FilesLog`).
+    public let http: LogSchema
+    public let files: LogSchema
     var writers: LogWriterSet
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
@@ -72,8 +77,12 @@ public struct LogStreams {
                 LogColumn("tunnel_type", .enum), LogColumn("action", .enum),
             ])
         dns = DNSLog.schema
+        ntp = NTPLog.schema
+        http = HTTPLog.schema
+        files = FilesLog.schema
         writers = LogWriterSet(
-            directory: directory, schemas: [conn, weird, tunnel, dns, SSLLog.schema, X509Log.schema],
+            directory: directory,
+            schemas: [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema],
             options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)

@@ -53,6 +53,10 @@ public struct Connection {
     /// raw value; 0 = none) and its 1-based slot in that analyzer's per-worker pool.
     public var analyzer: UInt8 = 0
     public var analyzerSlot: UInt32 = 0
+    /// Stream reassembly of each direction (TCP connections with an analyzer only; untouched
+    /// otherwise).
+    public var originatorStream = TCPReassembler()
+    public var responderStream = TCPReassembler()
 
     public init(
         uid: ConnectionUID, originator: IPAddress, originatorPort: UInt16, responder: IPAddress, responderPort: UInt16,
@@ -79,6 +83,7 @@ public struct Connection {
         swap(&originatorPackets, &responderPackets)
         swap(&originatorIPBytes, &responderIPBytes)
         swap(&icmpOriginatorLength, &icmpResponderLength)
+        swap(&originatorStream, &responderStream)
     }
 }
 

@@ -146,3 +146,20 @@ import Testing
         #expect(Set(dns.map { $0[16] }) == ["2", "3"])
     }
 }
+
+@Suite struct NTPTraceTests {
+    /// Zeek's misordered-ntp case: the server's reply comes first, so NTP swaps the roles once;
+    /// ntp.log and the conn.log line (`D^`, both datagrams counted for the new originator) match.
+    @Test func misorderedReplySwapsRolesAsZeekDoes() throws {
+        let dir = TraceTests.corpus + "/ntp-misordered"
+        guard FileManager.default.fileExists(atPath: dir + "/misordered-ntp.pcap") else {
+            print("skipped: corpus not found at \(TraceTests.corpus)")
+            return
+        }
+        let logs = try TraceTests().run(dir + "/misordered-ntp.pcap") { $0.ignoreChecksums = true }
+        let ntp = try #require(logs["ntp"]).map { Array($0.dropFirst(2)) }
+        #expect(ntp == (try DNSTraceTests().baseline(dir + "/ntp.log")))
+        let conn = try #require(logs["conn"]).map { Array($0.dropFirst(2)) }
+        #expect(conn == (try DNSTraceTests().baseline(dir + "/conn.log")))
+    }
+}

@@ -86,17 +86,28 @@ import Testing
     }
     #endif
 
-    @Test func resetKeepsCapacityAndStartsOver() {
+    @Test func resetStartsOver() {
         let schema = singleColumn(.count)
         var encoder = LogRecordEncoder(schema: schema, capacity: 64)
         encoder.count(1)
         let first = encoder.bytes
         encoder.reset()
-        #expect(encoder.bytes.isEmpty)
-        #expect(encoder.bytes.capacity >= 64)
+        #expect(encoder.bytes.isEmpty && encoder.length == 0)
         encoder.count(1)
         #expect(encoder.bytes == first)
         #expect(encoder.bytes.count == 9)  // tag + UInt64
+    }
+
+    @Test func theBufferGrowsPastItsInitialCapacity() {
+        // Strings longer than the initial room, and many of them, are kept whole.
+        let schema = LogSchema(id: 0, path: "t", columns: [LogColumn("v", .vector(.string))])
+        var encoder = LogRecordEncoder(schema: schema, capacity: 16)
+        let words = (0..<50).map { String(repeating: Character(UnicodeScalar(97 + $0 % 26)!), count: $0 + 1) }
+        encoder.beginVector(count: words.count)
+        for w in words { encoder.string(w) }
+        var out: [UInt8] = []
+        encoder.withBytes { ZeekTSVFormatter().appendRecord($0, schema: schema, to: &out) }
+        #expect(String(decoding: out, as: UTF8.self) == words.joined(separator: ",") + "\n")
     }
 
     @Test func recordsAreSelfContainedBytes() {

@@ -3,7 +3,6 @@
 /// Dynamic protocol detection by well-known port: the analyzers Zeek registers for a responder
 /// port with `Analyzer::register_for_ports` in each protocol's `main.zeek`.
 ///
-/// DNS also registers 53/tcp; it is attached once TCP reassembly delivers whole messages.
 /// Content-based detection (Zeek's signatures in `dpd.sig`) picks analyzers for connections on
 /// other ports; it is not built yet, so a DNS server on an unusual port goes unanalysed, as it
 /// would in Zeek without a matching signature.
@@ -12,10 +11,25 @@ public enum WellKnownPorts {
     ///
     /// DNS: `base/protocols/dns/main.zeek` registers 53/udp, 137/udp (NetBIOS name service,
     /// which shares DNS's wire format), 5353/udp (multicast DNS) and 5355/udp (LLMNR).
+    /// NTP: 123/udp (`base/protocols/ntp/main.zeek`).
     @inlinable
     public static func udpAnalyzer(responderPort port: UInt16) -> AnalyzerKind? {
         switch port {
         case 53, 137, 5353, 5355: .dns
+        case 123: .ntp
+        default: nil
+        }
+    }
+
+    /// The analyzer for a new TCP connection whose responder port is `port`, if any.
+    ///
+    /// DNS: 53/tcp (`base/protocols/dns/main.zeek`), messages framed by a length prefix.
+    @inlinable
+    public static func tcpAnalyzer(responderPort port: UInt16) -> AnalyzerKind? {
+        switch port {
+        case 53: .dns
+        // base/protocols/http/main.zeek's `ports`.
+        case 80, 81, 631, 1080, 3128, 8000, 8080, 8888: .http
         default: nil
         }
     }

@@ -11,6 +11,22 @@ import Darwin
 extension Array where Element == UInt8 {
     @usableFromInline static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Appends raw bytes. This module-internal overload wins over the standard library's generic
+    /// `append(contentsOf:)`, which costs about 100 instructions per call whatever the length
+    /// (callgrind on real-mix.pcap: 10.3 M instructions, 4.5 % of the run, mostly for the 2- to
+    /// 8-byte fields of log records). Short runs are appended byte by byte (the inlined
+    /// single-element append), longer ones through a typed buffer (one `memcpy`).
+    @inline(__always)
+    mutating func append(contentsOf raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        if raw.count <= 16 {
+            reserveCapacity(count &+ raw.count)
+            for i in 0..<raw.count { append(base.load(fromByteOffset: i, as: UInt8.self)) }
+        } else {
+            append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count))
+        }
+    }
+
     /// Appends the bytes of an ASCII literal.
     @inline(__always)
     mutating func append(ascii literal: StaticString) {

@@ -59,7 +59,7 @@ public struct LogWriterSet {
         encoder.finish()
         let streamID = encoder.schema.id
         var result: Result<Void, LogWriterError> = .success(())
-        encoder.bytes.withUnsafeBytes { record in
+        encoder.withBytes { record in
             do throws(LogWriterError) {
                 try write(streamID: streamID, record: record)
             } catch {

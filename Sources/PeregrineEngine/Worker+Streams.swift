@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+import PeregrineAnalyzers
+import PeregrineCore
+import PeregrineDecode
+import PeregrineSessions
+
+/// TCP stream analysis: which analyzer a TCP connection gets, reassembly of its two directions,
+/// and the dispatch of in-order bytes and gaps to the analyzer's glue (`Worker+<Protocol>.swift`).
+///
+/// Reassembly runs only for connections with an analyzer, as in Zeek (a connection nobody
+/// analyses costs no copies). Per packet, after the state machine: the peer direction hears
+/// the ACK, then the sender's direction gets the payload (Zeek's `TCPSessionAdapter::Process`).
+extension Worker {
+    /// Hands reassembled bytes to the connection's analyzer. A struct over an unowned worker, so
+    /// the reassembler's generic calls specialise to direct calls with no reference counting.
+    struct AnalyzerStream: TCPStreamConsumer {
+        unowned(unsafe) let worker: Worker
+        let slot: Int
+
+        mutating func deliver(_ data: UnsafeRawBufferPointer, isOriginator: Bool) {
+            worker.deliverStream(slot: slot, data: data, isOriginator: isOriginator)
+        }
+
+        mutating func gap(length: UInt64, isOriginator: Bool) {
+            worker.streamGap(slot: slot, length: length, isOriginator: isOriginator)
+        }
+    }
+
+    /// Chooses a new TCP connection's analyzer by its responder port (Zeek's
+    /// `Analyzer::register_for_ports`).
+    func attachStreamAnalyzer(_ conn: inout Connection) {
+        guard let kind = WellKnownPorts.tcpAnalyzer(responderPort: conn.responderPort) else { return }
+        switch kind {
+        case .dns:
+            guard let analyzerSlot = dns.attach(at: now) else { return }
+            dnsFramer.reset(analyzerSlot)
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
+        case .ntp:
+            return  // UDP only
+        case .http:
+            guard let analyzerSlot = http.attach() else { return }
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
+        }
+    }
+
+    /// Feeds one TCP segment of a connection with an analyzer through reassembly.
+    func reassemble(_ bytes: UnsafeRawBufferPointer, t: TransportLayer, slot: Int, isOriginator: inout Bool) {
+        let c = flows.connection(at: slot)
+        var consumer = AnalyzerStream(worker: self, slot: slot)
+        if t.flags.contains(.ack),
+            let ack = c.pointee.tcp.relativeAcknowledgement(t.acknowledgement, ofDataFrom: !isOriginator)
+        {
+            let context = c.pointee.tcp.reassemblyContext(isOriginator: !isOriginator)
+            _ = isOriginator
+                ? c.pointee.responderStream.ackReceived(ack, context: context, pool: &reassembly, consumer: &consumer)
+                : c.pointee.originatorStream.ackReceived(ack, context: context, pool: &reassembly, consumer: &consumer)
+        }
+        if t.payloadLength > 0,
+            let sequence = c.pointee.tcp.relativeDataSequence(t.sequence, flags: t.flags, isOriginator: isOriginator)
+        {
+            let payload = UnsafeRawBufferPointer(
+                rebasing: bytes[t.payloadOffset..<(t.payloadOffset + t.capturedPayloadLength)])
+            let context = c.pointee.tcp.reassemblyContext(isOriginator: isOriginator)
+            // The analyzers called back during delivery queue their weirds in `weirds`, so the
+            // reassembler gets its own queue (no overlapping access), merged afterwards.
+            var segmentWeirds = WeirdQueue()
+            _ = isOriginator
+                ? c.pointee.originatorStream.dataSent(
+                    sequence: sequence, payload: payload, length: t.payloadLength, flags: t.flags, context: context,
+                    pool: &reassembly, consumer: &consumer, weirds: &segmentWeirds)
+                : c.pointee.responderStream.dataSent(
+                    sequence: sequence, payload: payload, length: t.payloadLength, flags: t.flags, context: context,
+                    pool: &reassembly, consumer: &consumer, weirds: &segmentWeirds)
+            for i in 0..<segmentWeirds.count { weirds.append(segmentWeirds[i]) }
+        }
+        if pendingStreamFlip {
+            pendingStreamFlip = false
+            c.pointee.flipRoles()
+            c.pointee.tcp.flipRoles(history: &c.pointee.history)
+            isOriginator.toggle()
+        }
+    }
+
+    /// In-order bytes of one direction, to the connection's analyzer.
+    func deliverStream(slot: Int, data: UnsafeRawBufferPointer, isOriginator: Bool) {
+        switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
+        case .dns: deliverDNSStream(slot: slot, data: data, isOriginator: isOriginator)
+        case .http: deliverHTTP(slot: slot, data: data, isOriginator: isOriginator)
+        case .ntp, nil: break
+        }
+    }
+
+    /// A content gap in one direction, to the connection's analyzer.
+    func streamGap(slot: Int, length: UInt64, isOriginator: Bool) {
+        switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
+        case .dns: gapDNSStream(slot: slot, isOriginator: isOriginator)
+        case .http: gapHTTP(slot: slot, length: length, isOriginator: isOriginator)
+        case .ntp, nil: break
+        }
+    }
+}

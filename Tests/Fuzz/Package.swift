@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// SPDX-License-Identifier: Apache-2.0
+//
+// libFuzzer entry points for Peregrine's decoders and offline worker (style.md §6). This is a
+// package of its own so the root package's `swift build` and `swift test` never build fuzzers:
+// each executable defines `LLVMFuzzerTestOneInput`, hands it to libFuzzer's driver from its
+// main.swift, and only links when built with `-sanitize=fuzzer` (scripts/fuzz.sh builds and runs
+// them).
+
+import PackageDescription
+
+let package = Package(
+    name: "peregrine-fuzz",
+    platforms: [.macOS(.v14)],
+    dependencies: [.package(name: "peregrine", path: "../..")],
+    targets: [
+        .target(name: "CFuzzerDriver", path: "CFuzzerDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver"], path: "FuzzSupport"),
+        .executableTarget(
+            name: "fuzz-decode",
+            dependencies: ["FuzzSupport", .product(name: "PeregrineDecode", package: "peregrine")],
+            path: "Decode"
+        ),
+        .executableTarget(
+            name: "fuzz-tunnels",
+            dependencies: ["FuzzSupport", .product(name: "PeregrineDecode", package: "peregrine")],
+            path: "Tunnels"
+        ),
+        .executableTarget(
+            name: "fuzz-fragments",
+            dependencies: [
+                "FuzzSupport", .product(name: "PeregrineCore", package: "peregrine"),
+                .product(name: "PeregrineDecode", package: "peregrine"),
+            ],
+            path: "Fragments"
+        ),
+        .executableTarget(
+            name: "fuzz-worker",
+            dependencies: [
+                "FuzzSupport", .product(name: "PeregrineEngine", package: "peregrine"),
+            ],
+            path: "Worker"
+        ),
+    ]
+)
