@@ -18,6 +18,7 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
     case dns
     case ntp
     case http
+    case ssl
 
     /// The conn.log spelling.
     public var name: StaticString {
@@ -30,6 +31,7 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
         case .dns: "dns"
         case .ntp: "ntp"
         case .http: "http"
+        case .ssl: "ssl"
         }
     }
 
