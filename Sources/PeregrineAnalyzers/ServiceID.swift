@@ -19,6 +19,7 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
     case ntp
     case http
     case ssl
+    case ssh
 
     /// The conn.log spelling.
     public var name: StaticString {
@@ -32,6 +33,7 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
         case .ntp: "ntp"
         case .http: "http"
         case .ssl: "ssl"
+        case .ssh: "ssh"
         }
     }
 

@@ -38,6 +38,9 @@ public struct Configuration: Sendable {
     /// Connections the SSL analyzer can follow at once (its pool); more go unanalysed and are
     /// counted (`analyzers.ssl.pool_full`).
     public var maxSSLConnections = 65_536
+    /// Connections the SSH analyzer can follow at once (its pool); more go unanalysed and are
+    /// counted (`analyzers.ssh.pool_full`).
+    public var maxSSHConnections = 65_536
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).

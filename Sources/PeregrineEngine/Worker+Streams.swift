@@ -46,6 +46,10 @@ extension Worker {
             guard let analyzerSlot = ssl.attach() else { return }
             conn.analyzer = kind.rawValue
             conn.analyzerSlot = analyzerSlot
+        case .ssh:
+            guard let analyzerSlot = ssh.attach() else { return }
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
         }
     }
 
@@ -93,6 +97,7 @@ extension Worker {
         case .dns: deliverDNSStream(slot: slot, data: data, isOriginator: isOriginator)
         case .http: deliverHTTP(slot: slot, data: data, isOriginator: isOriginator)
         case .ssl: deliverSSL(slot: slot, data: data, isOriginator: isOriginator)
+        case .ssh: deliverSSH(slot: slot, data: data, isOriginator: isOriginator)
         case .ntp, nil: break
         }
     }
@@ -103,6 +108,7 @@ extension Worker {
         case .dns: gapDNSStream(slot: slot, isOriginator: isOriginator)
         case .http: gapHTTP(slot: slot, length: length, isOriginator: isOriginator)
         case .ssl: gapSSL(slot: slot)
+        case .ssh: gapSSH(slot: slot)
         case .ntp, nil: break
         }
     }

@@ -46,6 +46,9 @@ final class Worker {
     /// The SSL analyzer's per-connection pool and ssl.log/x509.log's policy (`inout` sink).
     let ssl: TLSAnalyzer
     var sslLog: SSLLog
+    /// The SSH analyzer's per-connection pool and ssh.log's policy (`inout` sink).
+    let ssh: SSHAnalyzer
+    var sshLog: SSHLog
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
@@ -107,6 +110,8 @@ final class Worker {
         httpLog = HTTPLog(capacity: config.maxHTTPConnections, files: FilesLog(seed: seed ^ 0xF11E5))
         ssl = TLSAnalyzer(capacity: config.maxSSLConnections)
         sslLog = SSLLog(capacity: config.maxSSLConnections)
+        ssh = SSHAnalyzer(capacity: config.maxSSHConnections)
+        sshLog = SSHLog(capacity: config.maxSSHConnections)
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
 
@@ -364,7 +369,7 @@ final class Worker {
             case .ntp:
                 conn.analyzer = kind.rawValue
                 conn.analyzerSlot = 0
-            case .http, .ssl:
+            case .http, .ssl, .ssh:
                 break  // TCP only
             }
         } else if ip.transportProtocol == 6 {
@@ -405,6 +410,7 @@ final class Worker {
         }
         if c.analyzer == AnalyzerKind.http.rawValue { endHTTP(connection: &c) }
         if c.analyzer == AnalyzerKind.ssl.rawValue { endSSL(connection: &c) }
+        if c.analyzer == AnalyzerKind.ssh.rawValue { endSSH(connection: &c) }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(

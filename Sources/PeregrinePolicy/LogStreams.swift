@@ -82,7 +82,8 @@ public struct LogStreams {
         files = FilesLog.schema
         writers = LogWriterSet(
             directory: directory,
-            schemas: [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema],
+            schemas: [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema,
+                      SSHLog.schema],
             options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
