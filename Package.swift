@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
@@ -35,8 +36,12 @@ let package = Package(
         .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
-            name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions", "CZlib"],
-            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md"]),
+            name: "PeregrineAnalyzers",
+            dependencies: [
+                "PeregrineCore", "PeregrineSessions", "CZlib",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md", "TLS/README.md", "SSH/README.md"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
             name: "PeregrinePolicy",

@@ -13,6 +13,10 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
     case ntp = 2
     /// Zeek's `Analyzer::ANALYZER_HTTP`.
     case http = 3
+    /// Zeek's `Analyzer::ANALYZER_SSL` (TLS and SSLv2 over TCP).
+    case ssl = 4
+    /// Zeek's `Analyzer::ANALYZER_SSH`.
+    case ssh = 5
 
     /// The service this analyzer adds to conn.log's `service` on confirmation.
     public var service: ServiceID {
@@ -20,6 +24,8 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
         case .dns: .dns
         case .ntp: .ntp
         case .http: .http
+        case .ssl: .ssl
+        case .ssh: .ssh
         }
     }
 }

@@ -18,6 +18,8 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
     case dns
     case ntp
     case http
+    case ssl
+    case ssh
 
     /// The conn.log spelling.
     public var name: StaticString {
@@ -30,6 +32,8 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
         case .dns: "dns"
         case .ntp: "ntp"
         case .http: "http"
+        case .ssl: "ssl"
+        case .ssh: "ssh"
         }
     }
 

@@ -37,6 +37,12 @@ public struct Configuration: Sendable {
     /// policy state per slot, about 600 bytes: 65,536 slots cost 29 MB more peak RSS than 16,384
     /// on real-mix.pcap), so this sets the worker's HTTP memory.
     public var maxHTTPConnections = 16_384
+    /// Connections the SSL analyzer can follow at once (its pool); more go unanalysed and are
+    /// counted (`analyzers.ssl.pool_full`).
+    public var maxSSLConnections = 16_384
+    /// Connections the SSH analyzer can follow at once (its pool); more go unanalysed and are
+    /// counted (`analyzers.ssh.pool_full`).
+    public var maxSSHConnections = 4_096
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).

@@ -42,6 +42,14 @@ extension Worker {
             guard let analyzerSlot = http.attach() else { return }
             conn.analyzer = kind.rawValue
             conn.analyzerSlot = analyzerSlot
+        case .ssl:
+            guard let analyzerSlot = ssl.attach() else { return }
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
+        case .ssh:
+            guard let analyzerSlot = ssh.attach() else { return }
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
         }
     }
 
@@ -88,6 +96,8 @@ extension Worker {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: deliverDNSStream(slot: slot, data: data, isOriginator: isOriginator)
         case .http: deliverHTTP(slot: slot, data: data, isOriginator: isOriginator)
+        case .ssl: deliverSSL(slot: slot, data: data, isOriginator: isOriginator)
+        case .ssh: deliverSSH(slot: slot, data: data, isOriginator: isOriginator)
         case .ntp, nil: break
         }
     }
@@ -97,6 +107,8 @@ extension Worker {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: gapDNSStream(slot: slot, isOriginator: isOriginator)
         case .http: gapHTTP(slot: slot, length: length, isOriginator: isOriginator)
+        case .ssl: gapSSL(slot: slot)
+        case .ssh: gapSSH(slot: slot)
         case .ntp, nil: break
         }
     }

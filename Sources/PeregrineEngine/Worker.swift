@@ -43,6 +43,12 @@ final class Worker {
     let http: HTTPAnalyzer
     /// A `var` so the analyzer takes it `inout` (no reference counting per delivery).
     var httpLog: HTTPLog
+    /// The SSL analyzer's per-connection pool and ssl.log/x509.log's policy (`inout` sink).
+    let ssl: TLSAnalyzer
+    var sslLog: SSLLog
+    /// The SSH analyzer's per-connection pool and ssh.log's policy (`inout` sink).
+    let ssh: SSHAnalyzer
+    var sshLog: SSHLog
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
@@ -102,6 +108,10 @@ final class Worker {
         dnsFramer = DNSStreamFramer(capacity: config.maxDNSConnections)
         http = HTTPAnalyzer(capacity: config.maxHTTPConnections)
         httpLog = HTTPLog(capacity: config.maxHTTPConnections, files: FilesLog(seed: seed ^ 0xF11E5))
+        ssl = TLSAnalyzer(capacity: config.maxSSLConnections)
+        sslLog = SSLLog(capacity: config.maxSSLConnections)
+        ssh = SSHAnalyzer(capacity: config.maxSSHConnections)
+        sshLog = SSHLog(capacity: config.maxSSHConnections)
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
 
@@ -359,7 +369,7 @@ final class Worker {
             case .ntp:
                 conn.analyzer = kind.rawValue
                 conn.analyzerSlot = 0
-            case .http:
+            case .http, .ssl, .ssh:
                 break  // TCP only
             }
         } else if ip.transportProtocol == 6 {
@@ -399,6 +409,8 @@ final class Worker {
             c.analyzer = 0
         }
         if c.analyzer == AnalyzerKind.http.rawValue { endHTTP(connection: &c) }
+        if c.analyzer == AnalyzerKind.ssl.rawValue { endSSL(connection: &c) }
+        if c.analyzer == AnalyzerKind.ssh.rawValue { endSSH(connection: &c) }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(

@@ -81,7 +81,10 @@ public struct LogStreams {
         http = HTTPLog.schema
         files = FilesLog.schema
         writers = LogWriterSet(
-            directory: directory, schemas: [conn, weird, tunnel, dns, ntp, http, files], options: options)
+            directory: directory,
+            schemas: [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema,
+                      SSHLog.schema],
+            options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
         tunnelRecord = LogRecordEncoder(schema: tunnel)

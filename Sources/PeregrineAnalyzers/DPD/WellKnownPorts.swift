@@ -30,6 +30,11 @@ public enum WellKnownPorts {
         case 53: .dns
         // base/protocols/http/main.zeek's `ports`.
         case 80, 81, 631, 1080, 3128, 8000, 8080, 8888: .http
+        // base/protocols/ssl/main.zeek's `ssl_ports` (HTTPS, SMTPS, NNTPS, IMAP4S, LDAPS, FTPS,
+        // TELNETS, IMAPS, POP3S, XMPP over TLS); current Zeek lists 465 too.
+        // base/protocols/ssh/main.zeek's `ports`.
+        case 22: .ssh
+        case 443, 465, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223: .ssl
         default: nil
         }
     }

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+import PeregrineCore
+
+/// Zeek's SSL analyzer over TCP for one worker: a preallocated pool of ``TLSConnection`` states
+/// indexed by `Connection.analyzerSlot`, with confirmation and violation reporting.
+///
+/// The pool never grows: when every slot is taken, a new TLS connection goes unanalysed and
+/// ``full`` counts it (`analyzers.ssl.pool_full`). A slot's buffers keep their capacity when it is
+/// reused, so steady-state parsing allocates only for records or messages that span segments.
+public final class TLSAnalyzer {
+    /// How many connections can be analysed at once.
+    public let capacity: Int
+    /// Connections that found the pool full.
+    public private(set) var full: UInt64 = 0
+    /// Slots in use.
+    public private(set) var inUse = 0
+
+    var states: [TLSConnection]
+    var disabled: [Bool]
+    var reportedConfirmation: [Bool]
+    var freeSlots: [UInt32]
+
+    /// What one delivery did.
+    public struct Delivery: Sendable {
+        /// The protocol was confirmed by this delivery (add service `ssl` once).
+        public var confirmed = false
+        /// The analyzer saw a violation and is now disabled for this connection.
+        public var violation: TLSConnection.Violation? = nil
+    }
+
+    /// Allocates the pool.
+    public init(capacity: Int) {
+        precondition(capacity >= 1 && capacity < Int(UInt32.max), "SSL analyzer pool capacity out of range")
+        self.capacity = capacity
+        states = Array(repeating: TLSConnection(), count: capacity)
+        disabled = Array(repeating: false, count: capacity)
+        reportedConfirmation = Array(repeating: false, count: capacity)
+        freeSlots = (1...capacity).reversed().map { UInt32($0) }
+    }
+
+    /// Takes a slot for a new connection.
+    /// - Returns: the 1-based slot, or `nil` (counted) when the pool is full.
+    public func attach() -> UInt32? {
+        guard let slot = freeSlots.popLast() else {
+            full &+= 1
+            return nil
+        }
+        let i = Int(slot) - 1
+        states[i].reset()
+        disabled[i] = false
+        reportedConfirmation[i] = false
+        inUse += 1
+        return slot
+    }
+
+    /// Returns `slot` to the pool (the connection is being removed).
+    public func detach(_ slot: UInt32) {
+        freeSlots.append(slot)
+        inUse -= 1
+    }
+
+    /// True once a violation turned the analyzer off for `slot`'s connection.
+    public func isDisabled(_ slot: UInt32) -> Bool { disabled[Int(slot) - 1] }
+
+    /// Whether `slot`'s connection raised `ssl_established`.
+    public func isEstablished(_ slot: UInt32) -> Bool { states[Int(slot) - 1].established }
+
+    /// Parses the next stream bytes of `slot`'s connection, raising events into `sink`.
+    public func deliver<S: TLSEventSink>(
+        _ slot: UInt32, data: UnsafeRawBufferPointer, isOriginator: Bool, sink: inout S
+    ) -> Delivery {
+        let i = Int(slot) - 1
+        var d = Delivery()
+        // Zeek's `SSL::disable_analyzer_after_detection` (default T) removes the analyzer once the
+        // handshake is established: encrypted application data is not parsed.
+        guard !disabled[i], !states[i].established else { return d }
+        if let v = states[i].deliver(data, isOriginator: isOriginator, sink: &sink) {
+            disabled[i] = true
+            d.violation = v
+        }
+        if states[i].confirmed && !reportedConfirmation[i] {
+            reportedConfirmation[i] = true
+            d.confirmed = true
+        }
+        return d
+    }
+
+    /// A content gap in either direction of `slot`'s connection.
+    public func gap(_ slot: UInt32) {
+        states[Int(slot) - 1].gap()
+    }
+}
