@@ -13,6 +13,12 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
     case ntp = 2
     /// Zeek's `Analyzer::ANALYZER_HTTP`.
     case http = 3
+    /// Zeek's `Analyzer::ANALYZER_FTP` (the control connection).
+    case ftp = 6
+    /// Zeek's `Analyzer::ANALYZER_FTP_DATA`, scheduled for an announced data connection.
+    case ftpData = 7
+    /// Zeek's `Analyzer::ANALYZER_SMTP`.
+    case smtp = 8
 
     /// The service this analyzer adds to conn.log's `service` on confirmation.
     public var service: ServiceID {
@@ -20,6 +26,9 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
         case .dns: .dns
         case .ntp: .ntp
         case .http: .http
+        case .ftp: .ftp
+        case .ftpData: .ftpData
+        case .smtp: .smtp
         }
     }
 }

@@ -18,6 +18,9 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
     case dns
     case ntp
     case http
+    case ftp
+    case ftpData
+    case smtp
 
     /// The conn.log spelling.
     public var name: StaticString {
@@ -30,6 +33,9 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
         case .dns: "dns"
         case .ntp: "ntp"
         case .http: "http"
+        case .ftp: "ftp"
+        case .ftpData: "ftp-data"
+        case .smtp: "smtp"
         }
     }
 

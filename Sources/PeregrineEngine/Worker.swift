@@ -43,6 +43,13 @@ final class Worker {
     let http: HTTPAnalyzer
     /// A `var` so the analyzer takes it `inout` (no reference counting per delivery).
     var httpLog: HTTPLog
+    /// The FTP analyzer's pool, ftp.log's policy, and the data connections FTP announced.
+    let ftp: FTPAnalyzer
+    let ftpLog: FTPLog
+    var expected = ExpectedConnections()
+    /// The SMTP analyzer's pool and smtp.log's policy.
+    let smtp: SMTPAnalyzer
+    let smtpLog: SMTPLog
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
@@ -102,6 +109,10 @@ final class Worker {
         dnsFramer = DNSStreamFramer(capacity: config.maxDNSConnections)
         http = HTTPAnalyzer(capacity: config.maxHTTPConnections)
         httpLog = HTTPLog(capacity: config.maxHTTPConnections, files: FilesLog(seed: seed ^ 0xF11E5))
+        ftp = FTPAnalyzer(capacity: config.maxFTPConnections)
+        ftpLog = FTPLog(capacity: config.maxFTPConnections)
+        smtp = SMTPAnalyzer(capacity: config.maxSMTPConnections)
+        smtpLog = SMTPLog(capacity: config.maxSMTPConnections)
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
 
@@ -359,7 +370,7 @@ final class Worker {
             case .ntp:
                 conn.analyzer = kind.rawValue
                 conn.analyzerSlot = 0
-            case .http:
+            case .http, .ftp, .ftpData, .smtp:
                 break  // TCP only
             }
         } else if ip.transportProtocol == 6 {
@@ -399,6 +410,8 @@ final class Worker {
             c.analyzer = 0
         }
         if c.analyzer == AnalyzerKind.http.rawValue { endHTTP(connection: &c) }
+        if c.analyzer == AnalyzerKind.ftp.rawValue { endFTP(connection: &c) }
+        if c.analyzer == AnalyzerKind.smtp.rawValue { endSMTP(connection: &c) }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(
@@ -440,6 +453,16 @@ final class Worker {
 
     func weird(_ w: Weird, scope: WeirdScope) {
         if weirdPolicy.shouldLog(w, scope: scope, at: now) { logs.logWeird(w, scope: scope, at: now) }
+    }
+
+    /// A connection weird with Zeek's `addl` text (none when empty).
+    func weird(_ w: Weird, addl: [UInt8], scope: WeirdScope) {
+        guard weirdPolicy.shouldLog(w, scope: scope, at: now) else { return }
+        if addl.isEmpty {
+            logs.logWeird(w, scope: scope, at: now)
+        } else {
+            addl.withUnsafeBytes { logs.logWeird(w, scope: scope, at: now, addl: $0) }
+        }
     }
 
     func flushConnectionWeirds(_ c: Connection) {

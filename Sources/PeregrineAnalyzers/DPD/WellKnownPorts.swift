@@ -30,6 +30,10 @@ public enum WellKnownPorts {
         case 53: .dns
         // base/protocols/http/main.zeek's `ports`.
         case 80, 81, 631, 1080, 3128, 8000, 8080, 8888: .http
+        // base/protocols/ftp/main.zeek's `ports` (2811 is GridFTP's control port).
+        case 21, 2811: .ftp
+        // base/protocols/smtp/main.zeek's `ports`.
+        case 25, 587: .smtp
         default: nil
         }
     }
