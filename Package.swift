@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
             name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions", "CZlib"],
-            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md"]),
+            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md", "FTP/README.md", "SMTP/README.md"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
             name: "PeregrinePolicy",
