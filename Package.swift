@@ -41,7 +41,10 @@ let package = Package(
                 "PeregrineCore", "PeregrineSessions", "CZlib",
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
-            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md", "TLS/README.md", "SSH/README.md"]),
+            exclude: [
+                "DNS/README.md", "HTTP/README.md", "Files/README.md", "TLS/README.md", "SSH/README.md",
+                "FTP/README.md", "SMTP/README.md",
+            ]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
             name: "PeregrinePolicy",

@@ -17,6 +17,12 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
     case ssl = 4
     /// Zeek's `Analyzer::ANALYZER_SSH`.
     case ssh = 5
+    /// Zeek's `Analyzer::ANALYZER_FTP` (the control connection).
+    case ftp = 6
+    /// Zeek's `Analyzer::ANALYZER_FTP_DATA`, scheduled for an announced data connection.
+    case ftpData = 7
+    /// Zeek's `Analyzer::ANALYZER_SMTP`.
+    case smtp = 8
 
     /// The service this analyzer adds to conn.log's `service` on confirmation.
     public var service: ServiceID {
@@ -26,6 +32,9 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
         case .http: .http
         case .ssl: .ssl
         case .ssh: .ssh
+        case .ftp: .ftp
+        case .ftpData: .ftpData
+        case .smtp: .smtp
         }
     }
 }

@@ -20,6 +20,9 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
     case http
     case ssl
     case ssh
+    case ftp
+    case ftpData
+    case smtp
 
     /// The conn.log spelling.
     public var name: StaticString {
@@ -34,6 +37,9 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
         case .http: "http"
         case .ssl: "ssl"
         case .ssh: "ssh"
+        case .ftp: "ftp"
+        case .ftpData: "ftp-data"
+        case .smtp: "smtp"
         }
     }
 

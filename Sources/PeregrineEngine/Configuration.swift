@@ -43,6 +43,12 @@ public struct Configuration: Sendable {
     /// Connections the SSH analyzer can follow at once (its pool); more go unanalysed and are
     /// counted (`analyzers.ssh.pool_full`).
     public var maxSSHConnections = 4_096
+    /// FTP control connections followed at once (the FTP analyzer's pool); more go unanalysed
+    /// and are counted (`analyzers.ftp.pool_full`).
+    public var maxFTPConnections = 4_096
+    /// SMTP connections followed at once (the SMTP analyzer's pool); more go unanalysed and
+    /// are counted (`analyzers.smtp.pool_full`).
+    public var maxSMTPConnections = 16_384
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).

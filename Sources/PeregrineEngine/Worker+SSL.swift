@@ -13,7 +13,13 @@ extension Worker {
     func deliverSSL(slot: Int, data: UnsafeRawBufferPointer, isOriginator: Bool) {
         let c = flows.connection(at: slot)
         guard !c.pointee.tcp.reassemblyContext(isOriginator: isOriginator).isPartial else { return }
-        let analyzerSlot = c.pointee.analyzerSlot
+        deliverSSL(slot: slot, analyzerSlot: c.pointee.analyzerSlot, data: data, isOriginator: isOriginator)
+    }
+
+    /// Bytes for the SSL analyzer state in `analyzerSlot`: the connection's own analyzer, or the
+    /// one SMTP's STARTTLS started (Worker+SMTP.swift).
+    func deliverSSL(slot: Int, analyzerSlot: UInt32, data: UnsafeRawBufferPointer, isOriginator: Bool) {
+        let c = flows.connection(at: slot)
         sslLog.begin(slot: analyzerSlot, now: now)
         let d = ssl.deliver(analyzerSlot, data: data, isOriginator: isOriginator, sink: &sslLog)
         if d.confirmed { c.pointee.services.insert(ServiceID.ssl.rawValue) }
@@ -31,10 +37,15 @@ extension Worker {
     /// The connection is logged or removed: an unwritten ssl.log record is written
     /// (`finalize_ssl`), and the slot goes back to the pool.
     func endSSL(connection c: inout Connection) {
-        sslLog.begin(slot: c.analyzerSlot, now: now)
-        sslLog.connectionEnded(slot: c.analyzerSlot, connection: c, logs: &logs)
-        ssl.detach(c.analyzerSlot)
+        endSSL(analyzerSlot: c.analyzerSlot, connection: c)
         c.analyzer = 0
         c.analyzerSlot = 0
+    }
+
+    /// Writes what the SSL state in `analyzerSlot` still holds and frees the slot.
+    func endSSL(analyzerSlot: UInt32, connection c: Connection) {
+        sslLog.begin(slot: analyzerSlot, now: now)
+        sslLog.connectionEnded(slot: analyzerSlot, connection: c, logs: &logs)
+        ssl.detach(analyzerSlot)
     }
 }

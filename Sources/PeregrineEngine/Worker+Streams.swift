@@ -26,9 +26,18 @@ extension Worker {
         }
     }
 
-    /// Chooses a new TCP connection's analyzer by its responder port (Zeek's
-    /// `Analyzer::register_for_ports`).
+    /// Chooses a new TCP connection's analyzer: one an analyzer announced for it (Zeek's
+    /// `Analyzer::schedule_analyzer`, applied before port-based choices), else by its responder
+    /// port (Zeek's `Analyzer::register_for_ports`).
     func attachStreamAnalyzer(_ conn: inout Connection) {
+        if let kind = expected.analyzer(
+            originator: conn.originator, responder: conn.responder, responderPort: conn.responderPort, now: now)
+        {
+            // FTP data: `scheduled_analyzer_applied` adds the service at once; the transfer's
+            // bytes are not analysed yet, so no reassembly is needed.
+            conn.services.insert(kind.service.rawValue)
+            return
+        }
         guard let kind = WellKnownPorts.tcpAnalyzer(responderPort: conn.responderPort) else { return }
         switch kind {
         case .dns:
@@ -50,6 +59,16 @@ extension Worker {
             guard let analyzerSlot = ssh.attach() else { return }
             conn.analyzer = kind.rawValue
             conn.analyzerSlot = analyzerSlot
+        case .ftp:
+            guard let analyzerSlot = ftp.attach() else { return }
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
+        case .smtp:
+            guard let analyzerSlot = smtp.attach() else { return }
+            conn.analyzer = kind.rawValue
+            conn.analyzerSlot = analyzerSlot
+        case .ftpData:
+            return  // only when announced
         }
     }
 
@@ -98,7 +117,9 @@ extension Worker {
         case .http: deliverHTTP(slot: slot, data: data, isOriginator: isOriginator)
         case .ssl: deliverSSL(slot: slot, data: data, isOriginator: isOriginator)
         case .ssh: deliverSSH(slot: slot, data: data, isOriginator: isOriginator)
-        case .ntp, nil: break
+        case .ftp: deliverFTP(slot: slot, data: data, isOriginator: isOriginator)
+        case .smtp: deliverSMTP(slot: slot, data: data, isOriginator: isOriginator)
+        case .ntp, .ftpData, nil: break
         }
     }
 
@@ -109,7 +130,9 @@ extension Worker {
         case .http: gapHTTP(slot: slot, length: length, isOriginator: isOriginator)
         case .ssl: gapSSL(slot: slot)
         case .ssh: gapSSH(slot: slot)
-        case .ntp, nil: break
+        case .ftp: ftp.gap(flows.connection(at: slot).pointee.analyzerSlot, isOriginator: isOriginator)
+        case .smtp: gapSMTP(slot: slot, isOriginator: isOriginator)
+        case .ntp, .ftpData, nil: break
         }
     }
 }

@@ -49,6 +49,15 @@ final class Worker {
     /// The SSH analyzer's per-connection pool and ssh.log's policy (`inout` sink).
     let ssh: SSHAnalyzer
     var sshLog: SSHLog
+    /// The FTP analyzer's pool, ftp.log's policy, and the data connections FTP announced.
+    let ftp: FTPAnalyzer
+    let ftpLog: FTPLog
+    var expected = ExpectedConnections()
+    /// The SMTP analyzer's pool and smtp.log's policy.
+    let smtp: SMTPAnalyzer
+    let smtpLog: SMTPLog
+    /// Per SMTP slot, the SSL analyzer slot STARTTLS started (0 = none).
+    var smtpTLS: [UInt32]
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
@@ -112,6 +121,11 @@ final class Worker {
         sslLog = SSLLog(capacity: config.maxSSLConnections)
         ssh = SSHAnalyzer(capacity: config.maxSSHConnections)
         sshLog = SSHLog(capacity: config.maxSSHConnections)
+        ftp = FTPAnalyzer(capacity: config.maxFTPConnections)
+        ftpLog = FTPLog(capacity: config.maxFTPConnections)
+        smtp = SMTPAnalyzer(capacity: config.maxSMTPConnections)
+        smtpLog = SMTPLog(capacity: config.maxSMTPConnections)
+        smtpTLS = [UInt32](repeating: 0, count: config.maxSMTPConnections + 1)
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
 
@@ -369,7 +383,7 @@ final class Worker {
             case .ntp:
                 conn.analyzer = kind.rawValue
                 conn.analyzerSlot = 0
-            case .http, .ssl, .ssh:
+            case .http, .ssl, .ssh, .ftp, .ftpData, .smtp:
                 break  // TCP only
             }
         } else if ip.transportProtocol == 6 {
@@ -411,6 +425,8 @@ final class Worker {
         if c.analyzer == AnalyzerKind.http.rawValue { endHTTP(connection: &c) }
         if c.analyzer == AnalyzerKind.ssl.rawValue { endSSL(connection: &c) }
         if c.analyzer == AnalyzerKind.ssh.rawValue { endSSH(connection: &c) }
+        if c.analyzer == AnalyzerKind.ftp.rawValue { endFTP(connection: &c) }
+        if c.analyzer == AnalyzerKind.smtp.rawValue { endSMTP(connection: &c) }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(
@@ -452,6 +468,16 @@ final class Worker {
 
     func weird(_ w: Weird, scope: WeirdScope) {
         if weirdPolicy.shouldLog(w, scope: scope, at: now) { logs.logWeird(w, scope: scope, at: now) }
+    }
+
+    /// A connection weird with Zeek's `addl` text (none when empty).
+    func weird(_ w: Weird, addl: [UInt8], scope: WeirdScope) {
+        guard weirdPolicy.shouldLog(w, scope: scope, at: now) else { return }
+        if addl.isEmpty {
+            logs.logWeird(w, scope: scope, at: now)
+        } else {
+            addl.withUnsafeBytes { logs.logWeird(w, scope: scope, at: now, addl: $0) }
+        }
     }
 
     func flushConnectionWeirds(_ c: Connection) {

@@ -22,6 +22,10 @@ public struct LogStreams {
     /// http.log (`HTTPLog`) and files.log (`FilesLog`).
     public let http: LogSchema
     public let files: LogSchema
+    /// ftp.log (`FTPLog`).
+    public let ftp: LogSchema
+    /// smtp.log (`SMTPLog`).
+    public let smtp: LogSchema
     var writers: LogWriterSet
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
@@ -80,10 +84,12 @@ public struct LogStreams {
         ntp = NTPLog.schema
         http = HTTPLog.schema
         files = FilesLog.schema
+        ftp = FTPLog.schema
+        smtp = SMTPLog.schema
         writers = LogWriterSet(
             directory: directory,
             schemas: [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema,
-                      SSHLog.schema],
+                      SSHLog.schema, ftp, smtp],
             options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
@@ -183,8 +189,8 @@ public struct LogStreams {
         connRecords &+= 1
     }
 
-    /// Writes one weird.log line.
-    public mutating func logWeird(_ w: Weird, scope: WeirdScope, at time: Timestamp) {
+    /// Writes one weird.log line; `addl` is Zeek's additional information (unset when `nil`).
+    public mutating func logWeird(_ w: Weird, scope: WeirdScope, at time: Timestamp, addl: UnsafeRawBufferPointer? = nil) {
         var r = weirdRecord
         r.reset()
         r.time(time)
@@ -205,7 +211,7 @@ public struct LogStreams {
             for _ in 0..<5 { r.unset() }
         }
         r.string(w.name)
-        r.unset()
+        if let addl { r.string(addl) } else { r.unset() }
         r.bool(false)
         r.string("zeek")
         r.string(w.source)

@@ -12,7 +12,7 @@ import Testing
         rows.map { $0.dropFirst(n).joined(separator: "\t") }.sorted()
     }
 
-    @Test(arguments: ["ssl-ecdhe", "ssl-tls12"])
+    @Test(arguments: ["ssl-ecdhe", "ssl-tls12", "smtp-starttls"])
     func sslAndX509LogsMatchZeek(_ name: String) throws {
         guard let (logs, dir) = try http.runCase(name) else { return }
         let ssl = try #require(logs["ssl"])
@@ -33,5 +33,14 @@ import Testing
         #expect(try #require(tls["conn"]).filter { $0[5] == "443" }.allSatisfy { $0[7] == "ssl" })
         guard let (ssh, _) = try http.runCase("ssh-curve25519") else { return }
         #expect(try #require(ssh["conn"]).filter { $0[5] == "22" }.allSatisfy { $0[7] == "ssh" })
+    }
+
+    /// SMTP's STARTTLS hands the connection to SSL: smtp.log says `tls` T and conn.log lists both
+    /// services, in the order they confirmed.
+    @Test func startTLSHandsOverToSSL() throws {
+        guard let (logs, _) = try http.runCase("smtp-starttls") else { return }
+        let smtp = try #require(logs["smtp"])
+        #expect(!smtp.isEmpty && smtp.allSatisfy { $0[24] == "T" })  // `tls`
+        #expect(try #require(logs["conn"]).contains { $0[7] == "smtp,ssl" })
     }
 }

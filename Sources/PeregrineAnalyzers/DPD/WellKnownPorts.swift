@@ -35,6 +35,10 @@ public enum WellKnownPorts {
         // base/protocols/ssh/main.zeek's `ports`.
         case 22: .ssh
         case 443, 465, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223: .ssl
+        // base/protocols/ftp/main.zeek's `ports` (2811 is GridFTP's control port).
+        case 21, 2811: .ftp
+        // base/protocols/smtp/main.zeek's `ports`.
+        case 25, 587: .smtp
         default: nil
         }
     }
