@@ -15,6 +15,7 @@ let package = Package(
         // `swift test` here never build the fuzzers; scripts/fuzz.sh does).
         .library(name: "PeregrineCore", targets: ["PeregrineCore"]),
         .library(name: "PeregrineDecode", targets: ["PeregrineDecode"]),
+        .library(name: "PeregrineAnalyzers", targets: ["PeregrineAnalyzers"]),
         .library(name: "PeregrineEngine", targets: ["PeregrineEngine"]),
     ],
     dependencies: [
@@ -36,7 +37,7 @@ let package = Package(
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
             name: "PeregrineAnalyzers", dependencies: ["PeregrineCore", "PeregrineSessions", "CZlib"],
-            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md"]),
+            exclude: ["DNS/README.md", "HTTP/README.md", "Files/README.md", "DPD/README.md"]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(
             name: "PeregrinePolicy",

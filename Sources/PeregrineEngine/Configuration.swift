@@ -35,6 +35,10 @@ public struct Configuration: Sendable {
     /// Connections the HTTP analyzer can follow at once (its pool); more go unanalysed and are
     /// counted (`analyzers.http.pool_full`).
     public var maxHTTPConnections = 65_536
+    /// TCP connections content probing can follow at once (Zeek's PIA buffers, `dpd_buffer_size`
+    /// bytes each); more go unprobed and are counted (`dpd.pool_full`). A probe lasts until a
+    /// signature decides or its first kilobyte is seen, so few connections hold one at a time.
+    public var maxProbingConnections = 16_384
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).

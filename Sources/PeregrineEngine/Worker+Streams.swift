@@ -27,17 +27,20 @@ extension Worker {
     }
 
     /// Chooses a new TCP connection's analyzer by its responder port (Zeek's
-    /// `Analyzer::register_for_ports`).
+    /// `Analyzer::register_for_ports`); without one, content probing decides (Worker+DPD.swift).
     func attachStreamAnalyzer(_ conn: inout Connection) {
-        guard let kind = WellKnownPorts.tcpAnalyzer(responderPort: conn.responderPort) else { return }
+        guard let kind = WellKnownPorts.tcpAnalyzer(responderPort: conn.responderPort) else {
+            attachProbe(&conn)
+            return
+        }
         switch kind {
         case .dns:
             guard let analyzerSlot = dns.attach(at: now) else { return }
             dnsFramer.reset(analyzerSlot)
             conn.analyzer = kind.rawValue
             conn.analyzerSlot = analyzerSlot
-        case .ntp:
-            return  // UDP only
+        case .ntp, .pia:
+            return  // UDP only; PIA is not a port analyzer
         case .http:
             guard let analyzerSlot = http.attach() else { return }
             conn.analyzer = kind.rawValue
@@ -81,6 +84,7 @@ extension Worker {
             c.pointee.tcp.flipRoles(history: &c.pointee.history)
             isOriginator.toggle()
         }
+        releaseEndedProbe(c)
     }
 
     /// In-order bytes of one direction, to the connection's analyzer.
@@ -88,6 +92,7 @@ extension Worker {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: deliverDNSStream(slot: slot, data: data, isOriginator: isOriginator)
         case .http: deliverHTTP(slot: slot, data: data, isOriginator: isOriginator)
+        case .pia: deliverProbe(slot: slot, data: data, isOriginator: isOriginator)
         case .ntp, nil: break
         }
     }
@@ -97,6 +102,7 @@ extension Worker {
         switch AnalyzerKind(rawValue: flows.connection(at: slot).pointee.analyzer) {
         case .dns: gapDNSStream(slot: slot, isOriginator: isOriginator)
         case .http: gapHTTP(slot: slot, length: length, isOriginator: isOriginator)
+        case .pia: gapProbe(slot: slot)
         case .ntp, nil: break
         }
     }

@@ -43,6 +43,10 @@ final class Worker {
     let http: HTTPAnalyzer
     /// A `var` so the analyzer takes it `inout` (no reference counting per delivery).
     var httpLog: HTTPLog
+    /// DPD's reaction to violations, and analyzer.log.
+    var analyzerLog = AnalyzerLog()
+    /// Content probes of TCP connections no analyzer took by port (Zeek's PIA_TCP).
+    let detector: ProtocolDetector
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
@@ -101,6 +105,7 @@ final class Worker {
         dnsLog = DNSLog(capacity: config.maxDNSConnections)
         dnsFramer = DNSStreamFramer(capacity: config.maxDNSConnections)
         http = HTTPAnalyzer(capacity: config.maxHTTPConnections)
+        detector = ProtocolDetector(capacity: config.maxProbingConnections)
         httpLog = HTTPLog(capacity: config.maxHTTPConnections, files: FilesLog(seed: seed ^ 0xF11E5))
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
     }
@@ -359,7 +364,7 @@ final class Worker {
             case .ntp:
                 conn.analyzer = kind.rawValue
                 conn.analyzerSlot = 0
-            case .http:
+            case .http, .pia:
                 break  // TCP only
             }
         } else if ip.transportProtocol == 6 {
@@ -399,6 +404,11 @@ final class Worker {
             c.analyzer = 0
         }
         if c.analyzer == AnalyzerKind.http.rawValue { endHTTP(connection: &c) }
+        if c.analyzer == AnalyzerKind.pia.rawValue {
+            if c.analyzerSlot != 0 { detector.detach(c.analyzerSlot) }
+            c.analyzer = 0
+            c.analyzerSlot = 0
+        }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(

@@ -22,6 +22,8 @@ public struct LogStreams {
     /// http.log (`HTTPLog`) and files.log (`FilesLog`).
     public let http: LogSchema
     public let files: LogSchema
+    /// analyzer.log (`AnalyzerLog`).
+    public let analyzer: LogSchema
     var writers: LogWriterSet
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
@@ -80,8 +82,9 @@ public struct LogStreams {
         ntp = NTPLog.schema
         http = HTTPLog.schema
         files = FilesLog.schema
+        analyzer = AnalyzerLog.schema
         writers = LogWriterSet(
-            directory: directory, schemas: [conn, weird, tunnel, dns, ntp, http, files], options: options)
+            directory: directory, schemas: [conn, weird, tunnel, dns, ntp, http, files, analyzer], options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
         tunnelRecord = LogRecordEncoder(schema: tunnel)
