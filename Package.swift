@@ -15,6 +15,7 @@ let package = Package(
         // `swift test` here never build the fuzzers; scripts/fuzz.sh does).
         .library(name: "PeregrineCore", targets: ["PeregrineCore"]),
         .library(name: "PeregrineDecode", targets: ["PeregrineDecode"]),
+        .library(name: "PeregrineSessions", targets: ["PeregrineSessions"]),
         .library(name: "PeregrineAnalyzers", targets: ["PeregrineAnalyzers"]),
         .library(name: "PeregrineEngine", targets: ["PeregrineEngine"]),
     ],
