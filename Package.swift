@@ -15,6 +15,8 @@ let package = Package(
         // `swift test` here never build the fuzzers; scripts/fuzz.sh does).
         .library(name: "PeregrineCore", targets: ["PeregrineCore"]),
         .library(name: "PeregrineDecode", targets: ["PeregrineDecode"]),
+        .library(name: "PeregrineSessions", targets: ["PeregrineSessions"]),
+        .library(name: "PeregrineAnalyzers", targets: ["PeregrineAnalyzers"]),
         .library(name: "PeregrineEngine", targets: ["PeregrineEngine"]),
     ],
     dependencies: [
@@ -43,7 +45,7 @@ let package = Package(
             ],
             exclude: [
                 "DNS/README.md", "HTTP/README.md", "Files/README.md", "TLS/README.md", "SSH/README.md",
-                "FTP/README.md", "SMTP/README.md",
+                "FTP/README.md", "SMTP/README.md", "DPD/README.md",
             ]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(

@@ -7,6 +7,9 @@
 /// `Connection.analyzerSlot` is the analyzer's pool slot, or for an analyzer whose whole
 /// per-connection state fits in 32 bits (NTP), that state.
 public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
+    /// Zeek's PIA: content probing (`ProtocolDetector`) on a TCP connection no analyzer took by
+    /// port, until a `dpd.sig` signature picks the real analyzer.
+    case pia = 255
     /// Zeek's `Analyzer::ANALYZER_DNS`, over UDP and TCP.
     case dns = 1
     /// Zeek's `Analyzer::ANALYZER_NTP` (UDP).
@@ -24,9 +27,10 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
     /// Zeek's `Analyzer::ANALYZER_SMTP`.
     case smtp = 8
 
-    /// The service this analyzer adds to conn.log's `service` on confirmation.
-    public var service: ServiceID {
+    /// The service this analyzer adds to conn.log's `service` on confirmation (none for PIA).
+    public var service: ServiceID? {
         switch self {
+        case .pia: nil
         case .dns: .dns
         case .ntp: .ntp
         case .http: .http
@@ -35,6 +39,21 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
         case .ftp: .ftp
         case .ftpData: .ftpData
         case .smtp: .smtp
+        }
+    }
+
+    /// Zeek's `Analyzer::name` for the analyzer's tag, as analyzer.log writes it.
+    public var zeekName: StaticString {
+        switch self {
+        case .pia: "PIA_TCP"
+        case .dns: "DNS"
+        case .ntp: "NTP"
+        case .http: "HTTP"
+        case .ssl: "SSL"
+        case .ssh: "SSH"
+        case .ftp: "FTP"
+        case .ftpData: "FTP_DATA"
+        case .smtp: "SMTP"
         }
     }
 }

@@ -49,6 +49,10 @@ public struct Configuration: Sendable {
     /// SMTP connections followed at once (the SMTP analyzer's pool); more go unanalysed and
     /// are counted (`analyzers.smtp.pool_full`).
     public var maxSMTPConnections = 16_384
+    /// TCP connections content probing can follow at once (Zeek's PIA buffers, `dpd_buffer_size`
+    /// bytes each); more go unprobed and are counted (`dpd.pool_full`). A probe lasts until a
+    /// signature decides or its first kilobyte is seen, so few connections hold one at a time.
+    public var maxProbingConnections = 16_384
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).

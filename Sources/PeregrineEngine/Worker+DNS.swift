@@ -25,7 +25,10 @@ extension Worker {
             isOriginator.toggle()
         }
         if d.confirmed { c.pointee.services.insert(ServiceID.dns.rawValue) }
-        if d.violation != nil { flows.reassign(slot: slot, list: .udp, time: now) }
+        if let w = d.violation {
+            analyzerViolation(.dns, reason: w.name, data: nil, c)
+            flows.reassign(slot: slot, list: .udp, time: now)
+        }
         if d.hasMessage { dnsLog.message(dnsMessage, slot: c.pointee.analyzerSlot, connection: c.pointee, now: now, logs: &logs) }
     }
 
@@ -41,6 +44,7 @@ extension Worker {
                 netBIOS: false, summarize: true, message: &dnsMessage, weirds: &weirds)
             if d.flipRoles { pendingStreamFlip = true }
             if d.confirmed { c.pointee.services.insert(ServiceID.dns.rawValue) }
+            if let w = d.violation { analyzerViolation(.dns, reason: w.name, data: nil, c) }
             if d.hasMessage {
                 dnsLog.message(dnsMessage, slot: analyzerSlot, connection: c.pointee, now: now, logs: &logs)
             }

@@ -25,6 +25,7 @@ extension Worker {
         beginHTTP(c)
         let d = http.deliver(c.pointee.analyzerSlot, data: data, isOriginator: isOriginator, sink: &httpLog)
         if d.confirmed { c.pointee.services.insert(ServiceID.http.rawValue) }
+        if let w = d.violation { analyzerViolation(.http, reason: w.name, data: data, c) }
         // After a violation the analyzer ignores both directions (Zeek removes it); its slot
         // is returned when the connection goes, with the reassembly state.
         finishHTTPDelivery(c)

@@ -28,25 +28,29 @@ extension Worker {
 
     /// Chooses a new TCP connection's analyzer: one an analyzer announced for it (Zeek's
     /// `Analyzer::schedule_analyzer`, applied before port-based choices), else by its responder
-    /// port (Zeek's `Analyzer::register_for_ports`).
+    /// port (Zeek's `Analyzer::register_for_ports`); without one, content probing decides
+    /// (Worker+DPD.swift).
     func attachStreamAnalyzer(_ conn: inout Connection) {
         if let kind = expected.analyzer(
             originator: conn.originator, responder: conn.responder, responderPort: conn.responderPort, now: now)
         {
             // FTP data: `scheduled_analyzer_applied` adds the service at once; the transfer's
             // bytes are not analysed yet, so no reassembly is needed.
-            conn.services.insert(kind.service.rawValue)
+            if let service = kind.service { conn.services.insert(service.rawValue) }
             return
         }
-        guard let kind = WellKnownPorts.tcpAnalyzer(responderPort: conn.responderPort) else { return }
+        guard let kind = WellKnownPorts.tcpAnalyzer(responderPort: conn.responderPort) else {
+            attachProbe(&conn)
+            return
+        }
         switch kind {
         case .dns:
             guard let analyzerSlot = dns.attach(at: now) else { return }
             dnsFramer.reset(analyzerSlot)
             conn.analyzer = kind.rawValue
             conn.analyzerSlot = analyzerSlot
-        case .ntp:
-            return  // UDP only
+        case .ntp, .pia:
+            return  // UDP only; PIA is not a port analyzer
         case .http:
             guard let analyzerSlot = http.attach() else { return }
             conn.analyzer = kind.rawValue
@@ -108,6 +112,7 @@ extension Worker {
             c.pointee.tcp.flipRoles(history: &c.pointee.history)
             isOriginator.toggle()
         }
+        releaseEndedProbe(c)
     }
 
     /// In-order bytes of one direction, to the connection's analyzer.
@@ -119,6 +124,7 @@ extension Worker {
         case .ssh: deliverSSH(slot: slot, data: data, isOriginator: isOriginator)
         case .ftp: deliverFTP(slot: slot, data: data, isOriginator: isOriginator)
         case .smtp: deliverSMTP(slot: slot, data: data, isOriginator: isOriginator)
+        case .pia: deliverProbe(slot: slot, data: data, isOriginator: isOriginator)
         case .ntp, .ftpData, nil: break
         }
     }
@@ -132,6 +138,7 @@ extension Worker {
         case .ssh: gapSSH(slot: slot)
         case .ftp: ftp.gap(flows.connection(at: slot).pointee.analyzerSlot, isOriginator: isOriginator)
         case .smtp: gapSMTP(slot: slot, isOriginator: isOriginator)
+        case .pia: gapProbe(slot: slot)
         case .ntp, .ftpData, nil: break
         }
     }

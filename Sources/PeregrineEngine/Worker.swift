@@ -58,6 +58,10 @@ final class Worker {
     let smtpLog: SMTPLog
     /// Per SMTP slot, the SSL analyzer slot STARTTLS started (0 = none).
     var smtpTLS: [UInt32]
+    /// DPD's reaction to violations, and analyzer.log.
+    var analyzerLog = AnalyzerLog()
+    /// Content probes of TCP connections no analyzer took by port (Zeek's PIA_TCP).
+    let detector: ProtocolDetector
     /// Out-of-order TCP data of every connection with an analyzer (Zeek's reassembler blocks).
     var reassembly = ReassemblyPool()
     /// A role flip an analyzer asked for while reassembly was delivering to it; applied once the
@@ -116,6 +120,7 @@ final class Worker {
         dnsLog = DNSLog(capacity: config.maxDNSConnections)
         dnsFramer = DNSStreamFramer(capacity: config.maxDNSConnections)
         http = HTTPAnalyzer(capacity: config.maxHTTPConnections)
+        detector = ProtocolDetector(capacity: config.maxProbingConnections)
         httpLog = HTTPLog(capacity: config.maxHTTPConnections, files: FilesLog(seed: seed ^ 0xF11E5))
         ssl = TLSAnalyzer(capacity: config.maxSSLConnections)
         sslLog = SSLLog(capacity: config.maxSSLConnections)
@@ -383,7 +388,7 @@ final class Worker {
             case .ntp:
                 conn.analyzer = kind.rawValue
                 conn.analyzerSlot = 0
-            case .http, .ssl, .ssh, .ftp, .ftpData, .smtp:
+            case .http, .ssl, .ssh, .ftp, .ftpData, .smtp, .pia:
                 break  // TCP only
             }
         } else if ip.transportProtocol == 6 {
@@ -427,6 +432,11 @@ final class Worker {
         if c.analyzer == AnalyzerKind.ssh.rawValue { endSSH(connection: &c) }
         if c.analyzer == AnalyzerKind.ftp.rawValue { endFTP(connection: &c) }
         if c.analyzer == AnalyzerKind.smtp.rawValue { endSMTP(connection: &c) }
+        if c.analyzer == AnalyzerKind.pia.rawValue {
+            if c.analyzerSlot != 0 { detector.detach(c.analyzerSlot) }
+            c.analyzer = 0
+            c.analyzerSlot = 0
+        }
         logs.logConnection(c) { ServiceID.name(of: $0) }
         if c.tunnelKind != 0, let kind = TunnelKind(rawValue: c.tunnelKind - 1) {
             logs.logTunnel(

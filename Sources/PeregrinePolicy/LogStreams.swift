@@ -26,6 +26,8 @@ public struct LogStreams {
     public let ftp: LogSchema
     /// smtp.log (`SMTPLog`).
     public let smtp: LogSchema
+    /// analyzer.log (`AnalyzerLog`).
+    public let analyzer: LogSchema
     var writers: LogWriterSet
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
@@ -86,10 +88,11 @@ public struct LogStreams {
         files = FilesLog.schema
         ftp = FTPLog.schema
         smtp = SMTPLog.schema
+        analyzer = AnalyzerLog.schema
         writers = LogWriterSet(
             directory: directory,
             schemas: [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema,
-                      SSHLog.schema, ftp, smtp],
+                      SSHLog.schema, ftp, smtp, analyzer],
             options: options)
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)

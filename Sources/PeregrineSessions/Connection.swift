@@ -128,6 +128,20 @@ public struct ServiceSet: Sendable {
     }
 
     public var isEmpty: Bool { ids == 0 }
+
+    /// Removes service `id`, keeping the others in order (DPD drops a service whose analyzer
+    /// failed after confirming).
+    public mutating func remove(_ id: UInt8) {
+        var kept: UInt32 = 0, shift: UInt32 = 0, v = ids
+        while v & 0xFF != 0 {
+            if UInt8(v & 0xFF) != id {
+                kept |= (v & 0xFF) << shift
+                shift += 8
+            }
+            v >>= 8
+        }
+        ids = kept
+    }
 }
 
 /// A small inline set of tunnel uids (Zeek adds the innermost encapsulating connection's uid each

@@ -35,6 +35,28 @@ let package = Package(
             path: "Fragments"
         ),
         .executableTarget(
+            name: "fuzz-dns",
+            dependencies: [
+                "FuzzSupport", .product(name: "PeregrineCore", package: "peregrine"),
+                .product(name: "PeregrineSessions", package: "peregrine"),
+                .product(name: "PeregrineAnalyzers", package: "peregrine"),
+            ],
+            path: "DNSParser"
+        ),
+        .executableTarget(
+            name: "fuzz-ntp",
+            dependencies: ["FuzzSupport", .product(name: "PeregrineAnalyzers", package: "peregrine")],
+            path: "NTPParser"
+        ),
+        .executableTarget(
+            name: "fuzz-http",
+            dependencies: [
+                "FuzzSupport", .product(name: "PeregrineCore", package: "peregrine"),
+                .product(name: "PeregrineAnalyzers", package: "peregrine"),
+            ],
+            path: "HTTPParser"
+        ),
+        .executableTarget(
             name: "fuzz-worker",
             dependencies: [
                 "FuzzSupport", .product(name: "PeregrineEngine", package: "peregrine"),

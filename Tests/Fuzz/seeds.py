@@ -9,6 +9,9 @@ Each seed is laid out in the input format its fuzzer documents at the top of its
   fragments/  reassembler shape bytes + (time step, length, raw IP packet) records: the trace's own
               fragments, and large IPv4 packets cut into fragments here (in and out of order)
   worker/     link selector byte + (time step, length, frame) records: windows of each trace
+  dns/        options byte + one DNS message (UDP 53, 137, 5353, 5355 payloads)
+  ntp/        one NTP payload (UDP 123)
+  http/       (control byte, length, bytes) records: TCP payloads on HTTP ports, in trace order
 
 usage: seeds.py OUTDIR TRACE...   (pcapng input is converted with tcpdump first)
 """
@@ -21,6 +24,9 @@ import tempfile
 
 # Same order as the link selector of fuzz-decode and fuzz-worker.
 LINK_TYPES = [1, 101, 0, 108, 113, 276, 228, 229]
+# UDP ports whose payloads seed fuzz-dns, and TCP ports whose payloads seed fuzz-http.
+DNS_PORTS = (53, 137, 5353, 5355)
+HTTP_PORTS = (80, 81, 631, 1080, 3128, 6669, 8000, 8080, 8888)
 # Parser byte of fuzz-tunnels by UDP port.
 UDP_TUNNELS = {4789: 1, 6081: 2, 2152: 3, 2123: 3, 3544: 4, 5072: 5}
 
@@ -148,7 +154,7 @@ def seed_trace(corpus, path):
             last = now
             window.append((step, frame[:65_535]))
         corpus.add("worker", bytes([selector]) + records(window), limit=200)
-    fragments, cut = [], 0
+    fragments, cut, http = [], 0, []
     for _, _, frame in frames:
         at = network_offset(linktype, frame)
         if at is None:
@@ -170,14 +176,25 @@ def seed_trace(corpus, path):
             corpus.add("tunnels", bytes([0, 0]) + payload)
         elif proto in (4, 41):
             corpus.add("tunnels", bytes([6, 0]) + payload)
+        elif proto == 6 and len(payload) >= 20:
+            sport, dport = struct.unpack(">HH", payload[:4])
+            data = payload[(payload[12] >> 4) * 4:]
+            if data and (sport in HTTP_PORTS or dport in HTTP_PORTS) and len(http) < 64:
+                http.append(bytes([1 if dport in HTTP_PORTS else 0]) + struct.pack(">H", len(data)) + data)
         elif proto == 17 and len(payload) > 8:
             ports = struct.unpack(">HH", payload[:4])
+            if ports[1] in DNS_PORTS or ports[0] in DNS_PORTS:
+                corpus.add("dns", bytes([5 if ports[1] in DNS_PORTS else 4]) + payload[8:])
+            if 123 in ports:
+                corpus.add("ntp", payload[8:])
             for port in ports:
                 if port in UDP_TUNNELS:
                     corpus.add("tunnels", bytes([UDP_TUNNELS[port], 0]) + payload[8:])
                     break
     if fragments:
         corpus.add("fragments", bytes([0x23, 0x7F]) + records(fragments[:64]))
+    if http:
+        corpus.add("http", b"".join(http))
 
 
 def main():

@@ -43,4 +43,18 @@ import Testing
         #expect(!smtp.isEmpty && smtp.allSatisfy { $0[24] == "T" })  // `tls`
         #expect(try #require(logs["conn"]).contains { $0[7] == "smtp,ssl" })
     }
+
+    /// TLS on a port no analyzer claims (openssl s_server on 4433 in the bench capture) is found
+    /// by content (`dpd_ssl_client`/`dpd_ssl_server`) and analysed.
+    @Test func tlsOnAnUnregisteredPortIsFoundByContent() throws {
+        let trace = TraceTests.root.deletingLastPathComponent().appendingPathComponent("shared/bench/real-mix.pcap").path
+        guard FileManager.default.fileExists(atPath: trace) else {
+            print("skipped: bench trace not found at \(trace)")
+            return
+        }
+        let logs = try TraceTests().run(trace)
+        let tls4433 = try #require(logs["conn"]).filter { $0[5] == "4433" }
+        #expect(!tls4433.isEmpty && tls4433.allSatisfy { $0[7] == "ssl" })
+        #expect(try #require(logs["ssl"]).contains { $0[5] == "4433" })
+    }
 }

@@ -3,9 +3,9 @@
 /// Dynamic protocol detection by well-known port: the analyzers Zeek registers for a responder
 /// port with `Analyzer::register_for_ports` in each protocol's `main.zeek`.
 ///
-/// Content-based detection (Zeek's signatures in `dpd.sig`) picks analyzers for connections on
-/// other ports; it is not built yet, so a DNS server on an unusual port goes unanalysed, as it
-/// would in Zeek without a matching signature.
+/// A TCP connection no port claims is probed by content instead (``ContentProbe``,
+/// ``ProtocolDetector``); a DNS server on an unusual port still goes unanalysed, as in Zeek,
+/// which has no DNS signature.
 public enum WellKnownPorts {
     /// The analyzer for a new UDP connection whose responder port is `port`, if any.
     ///
