@@ -8,41 +8,35 @@ import PeregrineCore
 /// it is removed. When every slot is taken a new FTP connection goes unanalysed and ``full``
 /// counts it (`analyzers.ftp.pool_full`).
 public final class FTPAnalyzer {
+    /// The pool's free list, capacity and counters.
+    public private(set) var slots: AnalyzerSlots
     /// How many control connections can be analysed at once.
-    public let capacity: Int
+    public var capacity: Int { slots.capacity }
     /// Connections that found the pool full.
-    public private(set) var full: UInt64 = 0
+    public var full: UInt64 { slots.full }
     /// Slots in use.
-    public private(set) var inUse = 0
+    public var inUse: Int { slots.inUse }
 
     var parsers: [FTPParser]
-    var freeSlots: [UInt32]
 
     /// Allocates the pool.
     public init(capacity: Int) {
-        precondition(capacity >= 1 && capacity < Int(UInt32.max), "FTP analyzer pool capacity out of range")
-        self.capacity = capacity
+        slots = AnalyzerSlots(capacity: capacity, name: "FTP")
         parsers = Array(repeating: FTPParser(), count: capacity)
-        freeSlots = (0..<capacity).map { UInt32(capacity - $0) }
     }
 
     /// Takes a slot for a new connection.
     /// - Returns: the 1-based slot, or `nil` (counted) when the pool is full.
     public func attach() -> UInt32? {
-        guard let slot = freeSlots.popLast() else {
-            full &+= 1
-            return nil
-        }
+        guard let slot = slots.take() else { return nil }
         parsers[Int(slot) - 1] = FTPParser()
-        inUse += 1
         return slot
     }
 
     /// Returns `slot` to the pool, dropping its line buffers.
     public func detach(_ slot: UInt32) {
         parsers[Int(slot) - 1] = FTPParser()
-        freeSlots.append(slot)
-        inUse -= 1
+        slots.give(slot)
     }
 
     /// True once the analyzer stopped for the connection (a violation).

@@ -9,17 +9,18 @@ import PeregrineCore
 /// attachment until it is removed. The pool never grows: when every slot is taken, a new HTTP
 /// connection goes unanalysed and ``full`` counts it (`analyzers.http.pool_full`).
 public final class HTTPAnalyzer {
+    /// The pool's free list, capacity and counters.
+    public private(set) var slots: AnalyzerSlots
     /// How many connections can be analysed at once.
-    public let capacity: Int
+    public var capacity: Int { slots.capacity }
     /// Connections that found the pool full.
-    public private(set) var full: UInt64 = 0
+    public var full: UInt64 { slots.full }
     /// Slots in use.
-    public private(set) var inUse = 0
+    public var inUse: Int { slots.inUse }
 
     var requests: [HTTPParser]
     var replies: [HTTPParser]
     var confirmed: [Bool]
-    var freeSlots: [UInt32]
     let limits: HTTPLimits
 
     /// What one delivery did besides raising events.
@@ -33,27 +34,21 @@ public final class HTTPAnalyzer {
 
     /// Allocates the pool.
     public init(capacity: Int, limits: HTTPLimits = HTTPLimits()) {
-        precondition(capacity >= 1 && capacity < Int(UInt32.max), "HTTP analyzer pool capacity out of range")
-        self.capacity = capacity
+        slots = AnalyzerSlots(capacity: capacity, name: "HTTP")
         self.limits = limits
         requests = Array(repeating: HTTPParser(isOriginator: true, limits: limits), count: capacity)
         replies = Array(repeating: HTTPParser(isOriginator: false, limits: limits), count: capacity)
         confirmed = Array(repeating: false, count: capacity)
-        freeSlots = (0..<capacity).map { UInt32(capacity - $0) }
     }
 
     /// Takes a slot for a new connection.
     /// - Returns: the 1-based slot, or `nil` (counted) when the pool is full.
     public func attach() -> UInt32? {
-        guard let slot = freeSlots.popLast() else {
-            full &+= 1
-            return nil
-        }
+        guard let slot = slots.take() else { return nil }
         let i = Int(slot) - 1
         requests[i] = HTTPParser(isOriginator: true, limits: limits)
         replies[i] = HTTPParser(isOriginator: false, limits: limits)
         confirmed[i] = false
-        inUse += 1
         return slot
     }
 
@@ -63,8 +58,7 @@ public final class HTTPAnalyzer {
         // Drop the buffers now rather than holding them until the slot is reused.
         requests[i] = HTTPParser(isOriginator: true, limits: limits)
         replies[i] = HTTPParser(isOriginator: false, limits: limits)
-        freeSlots.append(slot)
-        inUse -= 1
+        slots.give(slot)
     }
 
     /// True once both directions stopped parsing.

@@ -8,41 +8,35 @@ import PeregrineCore
 /// it is removed. When every slot is taken a new SMTP connection goes unanalysed and ``full``
 /// counts it (`analyzers.smtp.pool_full`).
 public final class SMTPAnalyzer {
+    /// The pool's free list, capacity and counters.
+    public private(set) var slots: AnalyzerSlots
     /// How many connections can be analysed at once.
-    public let capacity: Int
+    public var capacity: Int { slots.capacity }
     /// Connections that found the pool full.
-    public private(set) var full: UInt64 = 0
+    public var full: UInt64 { slots.full }
     /// Slots in use.
-    public private(set) var inUse = 0
+    public var inUse: Int { slots.inUse }
 
     var parsers: [SMTPParser]
-    var freeSlots: [UInt32]
 
     /// Allocates the pool.
     public init(capacity: Int) {
-        precondition(capacity >= 1 && capacity < Int(UInt32.max), "SMTP analyzer pool capacity out of range")
-        self.capacity = capacity
+        slots = AnalyzerSlots(capacity: capacity, name: "SMTP")
         parsers = Array(repeating: SMTPParser(), count: capacity)
-        freeSlots = (0..<capacity).map { UInt32(capacity - $0) }
     }
 
     /// Takes a slot for a new connection.
     /// - Returns: the 1-based slot, or `nil` (counted) when the pool is full.
     public func attach() -> UInt32? {
-        guard let slot = freeSlots.popLast() else {
-            full &+= 1
-            return nil
-        }
+        guard let slot = slots.take() else { return nil }
         parsers[Int(slot) - 1] = SMTPParser()
-        inUse += 1
         return slot
     }
 
     /// Returns `slot` to the pool, dropping its buffers.
     public func detach(_ slot: UInt32) {
         parsers[Int(slot) - 1] = SMTPParser()
-        freeSlots.append(slot)
-        inUse -= 1
+        slots.give(slot)
     }
 
     /// Stops analysing `slot`'s connection (Zeek's `disable_analyzer`, which smtp.log's policy

@@ -8,19 +8,20 @@ import PeregrineCore
 /// ``full`` counts it (`analyzers.ssh.pool_full`). A slot's buffers keep their capacity when it is
 /// reused.
 public final class SSHAnalyzer {
+    /// The pool's free list, capacity and counters.
+    public private(set) var slots: AnalyzerSlots
     /// How many connections can be analysed at once.
-    public let capacity: Int
+    public var capacity: Int { slots.capacity }
     /// Connections that found the pool full.
-    public private(set) var full: UInt64 = 0
+    public var full: UInt64 { slots.full }
     /// Slots in use.
-    public private(set) var inUse = 0
+    public var inUse: Int { slots.inUse }
 
     var states: [SSHConnection]
     /// Off after a violation, or after a successful authentication
     /// (`SSH::disable_analyzer_after_detection`, default T).
     var disabled: [Bool]
     var reportedConfirmation: [Bool]
-    var freeSlots: [UInt32]
 
     /// What one delivery did.
     public struct Delivery: Sendable {
@@ -32,33 +33,26 @@ public final class SSHAnalyzer {
 
     /// Allocates the pool.
     public init(capacity: Int) {
-        precondition(capacity >= 1 && capacity < Int(UInt32.max), "SSH analyzer pool capacity out of range")
-        self.capacity = capacity
+        slots = AnalyzerSlots(capacity: capacity, name: "SSH")
         states = Array(repeating: SSHConnection(), count: capacity)
         disabled = Array(repeating: false, count: capacity)
         reportedConfirmation = Array(repeating: false, count: capacity)
-        freeSlots = (1...capacity).reversed().map { UInt32($0) }
     }
 
     /// Takes a slot for a new connection.
     /// - Returns: the 1-based slot, or `nil` (counted) when the pool is full.
     public func attach() -> UInt32? {
-        guard let slot = freeSlots.popLast() else {
-            full &+= 1
-            return nil
-        }
+        guard let slot = slots.take() else { return nil }
         let i = Int(slot) - 1
         states[i].reset()
         disabled[i] = false
         reportedConfirmation[i] = false
-        inUse += 1
         return slot
     }
 
     /// Returns `slot` to the pool (the connection is being removed).
     public func detach(_ slot: UInt32) {
-        freeSlots.append(slot)
-        inUse -= 1
+        slots.give(slot)
     }
 
     /// Parses the next stream bytes of `slot`'s connection, raising events into `sink`.

@@ -8,17 +8,18 @@ import PeregrineCore
 /// ``full`` counts it (`analyzers.ssl.pool_full`). A slot's buffers keep their capacity when it is
 /// reused, so steady-state parsing allocates only for records or messages that span segments.
 public final class TLSAnalyzer {
+    /// The pool's free list, capacity and counters.
+    public private(set) var slots: AnalyzerSlots
     /// How many connections can be analysed at once.
-    public let capacity: Int
+    public var capacity: Int { slots.capacity }
     /// Connections that found the pool full.
-    public private(set) var full: UInt64 = 0
+    public var full: UInt64 { slots.full }
     /// Slots in use.
-    public private(set) var inUse = 0
+    public var inUse: Int { slots.inUse }
 
     var states: [TLSConnection]
     var disabled: [Bool]
     var reportedConfirmation: [Bool]
-    var freeSlots: [UInt32]
 
     /// What one delivery did.
     public struct Delivery: Sendable {
@@ -30,33 +31,26 @@ public final class TLSAnalyzer {
 
     /// Allocates the pool.
     public init(capacity: Int) {
-        precondition(capacity >= 1 && capacity < Int(UInt32.max), "SSL analyzer pool capacity out of range")
-        self.capacity = capacity
+        slots = AnalyzerSlots(capacity: capacity, name: "SSL")
         states = Array(repeating: TLSConnection(), count: capacity)
         disabled = Array(repeating: false, count: capacity)
         reportedConfirmation = Array(repeating: false, count: capacity)
-        freeSlots = (1...capacity).reversed().map { UInt32($0) }
     }
 
     /// Takes a slot for a new connection.
     /// - Returns: the 1-based slot, or `nil` (counted) when the pool is full.
     public func attach() -> UInt32? {
-        guard let slot = freeSlots.popLast() else {
-            full &+= 1
-            return nil
-        }
+        guard let slot = slots.take() else { return nil }
         let i = Int(slot) - 1
         states[i].reset()
         disabled[i] = false
         reportedConfirmation[i] = false
-        inUse += 1
         return slot
     }
 
     /// Returns `slot` to the pool (the connection is being removed).
     public func detach(_ slot: UInt32) {
-        freeSlots.append(slot)
-        inUse -= 1
+        slots.give(slot)
     }
 
     /// True once a violation turned the analyzer off for `slot`'s connection.
