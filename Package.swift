@@ -58,8 +58,8 @@ let package = Package(
         .target(
             name: "PeregrineEngine",
             dependencies: [
-                "PeregrineCore", "PeregrineDecode", "PeregrineCapture", "PeregrineSessions", "PeregrineAnalyzers",
-                "PeregrineLogs", "PeregrinePolicy",
+                "PeregrineCore", "PeregrineSystem", "PeregrineDecode", "PeregrineCapture", "PeregrineSessions",
+                "PeregrineAnalyzers", "PeregrineLogs", "PeregrinePolicy",
             ]
         ),
         .executableTarget(
@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "PeregrineAnalyzersTests",
             dependencies: ["PeregrineAnalyzers", "PeregrineCore", "PeregrineSessions", "PeregrineTestSupport"]),
-        .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs"]),
+        .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs", "PeregrineCore"]),
         .testTarget(
             name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
         .testTarget(

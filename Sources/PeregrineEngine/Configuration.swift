@@ -55,6 +55,9 @@ public struct Configuration: Sendable {
     public var maxProbingConnections = 16_384
     /// Seed for uids and hash tables; `nil` draws one from the system (tests fix it).
     public var seed: UInt64? = nil
+    /// Offline: worker threads the reader spreads the trace over (`--workers N`); 1 processes it
+    /// on the reading thread.
+    public var workers = 1
     /// Zeek's session timeouts (`init-bare.zeek`).
     public var timeouts = Timeouts()
 

@@ -5,9 +5,10 @@ import PeregrineDecode
 import PeregrineLogs
 import PeregrinePolicy
 import PeregrineSessions
+import PeregrineSystem
 
-/// `peregrine -r FILE`: reads a pcap or pcapng file through one worker and writes the logs, as
-/// `zeek -r` does. The end of input flushes every open connection (architecture.md, rule 3).
+/// `peregrine -r FILE [--workers N]`: reads a pcap or pcapng file through one worker, or spreads
+/// it over N, and writes the logs, as `zeek -r` does. The end of input flushes every open connection (architecture.md, rule 3).
 public final class OfflineRun {
     public let configuration: Configuration
 
@@ -23,6 +24,8 @@ public final class OfflineRun {
         public var weirds: UInt64 = 0
         /// Connections evicted because the flow table was full.
         public var evictions: UInt64 = 0
+        /// Log-ring writes that found the ring full and waited for the writer thread.
+        public var logRingFullWaits: UInt64 = 0
         /// A read error met after every readable frame was processed (the logs are complete for
         /// those frames); `nil` when the file was read to its end.
         public var readError: String?
@@ -32,7 +35,17 @@ public final class OfflineRun {
         self.configuration = configuration
     }
 
+    /// Log ring bytes per worker; a record of at most half of it fits (`ByteRing.maxPayload`).
+    static let logRingCapacity = 4 << 20
+    /// Frame ring bytes per worker with `--workers N`: room for a few thousand full-size frames.
+    static let frameRingCapacity = 16 << 20
+
     /// Processes the file at `path` and closes every log.
+    ///
+    /// With `configuration.workers` = 1 the calling thread reads and processes the frames; with N > 1
+    /// it only reads them and dispatches each to one of N worker threads (`FrameDispatch`). Either
+    /// way each worker pushes its records into its own log ring and a writer thread formats and
+    /// writes them (`LogWriterThread`).
     /// - Throws: `EngineError` when the file cannot be opened, the filter is invalid, or a log
     ///   cannot be written.
     public func run(path: String) throws -> Summary {
@@ -45,40 +58,112 @@ public final class OfflineRun {
         guard LinkType(rawValue: source.linkType) != nil else {
             throw EngineError("\(path): link type \(source.linkType) is not supported")
         }
-        let logs = LogStreams(
-            directory: configuration.logDirectory, options: LogOptions(useJSON: configuration.useJSON),
+        guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
+        let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
+        let workers = (0..<configuration.workers).map { index in
+            // Worker 0 keeps the run's seed, so a one-worker run's uids do not change; the others
+            // get their own, so no two workers hand out the same uid.
+            Worker(
+                config: configuration, logs: makeLogStreams(),
+                seed: index == 0 ? seed : seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        }
+        let writer = LogWriterThread(
+            rings: workers.map(\.logs.ring),
+            writers: LogWriterSet(
+                directory: configuration.logDirectory, schemas: workers[0].logs.schemas,
+                options: LogOptions(useJSON: configuration.useJSON)))
+        writer.start()
+        var summary = Summary()
+        if workers.count == 1 {
+            readAll(source, into: &summary) { bytes, wireLength, timestamp, linkType in
+                workers[0].process(bytes: bytes, wireLength: wireLength, timestamp: timestamp, linkType: linkType)
+            }
+            workers[0].finishAll()
+            workers[0].logs.close()
+        } else {
+            runParallel(source, workers: workers, seed: seed, into: &summary)
+        }
+        let written: LogWriterThread.Summary
+        do throws(LogWriterError) {
+            written = try writer.finish()
+        } catch {
+            throw EngineError(error.description)
+        }
+        for worker in workers {
+            summary.connections += worker.logs.connRecords
+            summary.weirds += worker.logs.weirdRecords
+            summary.evictions += worker.flows.evicted
+        }
+        summary.logRingFullWaits = written.ringFullWaits
+        return summary
+    }
+
+    private func makeLogStreams() -> LogStreams {
+        LogStreams(
+            ring: ByteRing(capacity: Self.logRingCapacity),
             local: LocalNetworks(
                 configured: configuration.localNetworks,
                 privateAddressSpaceIsLocal: configuration.privateAddressSpaceIsLocal),
             vlanColumns: configuration.vlanLogging,
             communityIDSeed: configuration.communityID ? configuration.communityIDSeed : nil)
-        let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
-        let worker = Worker(config: configuration, logs: logs, seed: seed)
-        var summary = Summary()
+    }
+
+    /// Reads every frame of `source` into `body`; a read error after the readable frames is kept
+    /// in the summary.
+    private func readAll(
+        _ source: PcapFileSource, into summary: inout Summary,
+        _ body: (UnsafeRawBufferPointer, Int, Timestamp, LinkType) -> Void
+    ) {
         do {
             // Each frame carries its interface's link type (a pcapng file may mix them); the source
             // delivers only types in `PcapFileSource.supportedLinkTypes`, which all decode.
             let read = try source.forEachFrame { frame in
                 guard let linkType = LinkType(rawValue: frame.linkType) else { return }
-                worker.process(
-                    bytes: frame.bytes, wireLength: frame.wireLength, timestamp: frame.timestamp, linkType: linkType)
+                body(frame.bytes, frame.wireLength, frame.timestamp, linkType)
             }
             summary.packets = read.packets
             summary.wireBytes = read.wireBytes
-        } catch let error as PcapError {
+        } catch {
             summary.packets = source.summary.packets
             summary.wireBytes = source.summary.wireBytes
-            summary.readError = error.description
+            summary.readError = "\(error)"
         }
-        worker.finishAll()
-        summary.connections = worker.logs.connRecords
-        summary.weirds = worker.logs.weirdRecords
-        summary.evictions = worker.flows.evicted
-        do {
-            try worker.logs.close()
-        } catch {
-            throw EngineError(error.description)
+    }
+
+    /// `--workers N`: this thread reads and dispatches, each worker runs on its own thread.
+    ///
+    /// Workers are pinned to a CPU each only when the machine has a CPU for each of them besides
+    /// the reader and the writer thread; on a smaller box pinning would make those two steal the
+    /// workers' CPUs, so the kernel schedules all of them.
+    private func runParallel(_ source: PcapFileSource, workers: [Worker], seed: UInt64, into summary: inout Summary) {
+        let rings = workers.map { _ in ByteRing(capacity: Self.frameRingCapacity) }
+        let online = (try? CPUSet.online().cpus) ?? []
+        let pin = online.count >= workers.count + 2
+        let threads = workers.indices.map { index in
+            let context = WorkerContext(worker: workers[index], ring: rings[index])
+            let cpu = pin ? online[(index + 2) % online.count] : nil
+            return JoinableThread {
+                // Pinning is an optimisation; a refused affinity leaves the thread where it is.
+                if let cpu { try? CPUSet([cpu]).pinCurrentThread() }
+                FrameDispatch.consume(context.ring, into: context.worker)
+            }
         }
-        return summary
+        var dispatch = FrameDispatch(rings: rings, seed: seed)
+        readAll(source, into: &summary) { bytes, wireLength, timestamp, linkType in
+            dispatch.dispatch(bytes: bytes, wireLength: wireLength, timestamp: timestamp, linkType: linkType)
+        }
+        for ring in rings { ring.close() }
+        for thread in threads { thread.join() }
+    }
+
+    /// A worker and its frame ring, handed to the worker's thread (which alone uses them until
+    /// it is joined).
+    private final class WorkerContext: @unchecked Sendable {
+        let worker: Worker
+        let ring: ByteRing
+        init(worker: Worker, ring: ByteRing) {
+            self.worker = worker
+            self.ring = ring
+        }
     }
 }

@@ -452,8 +452,18 @@ final class Worker {
     }
 
     /// Expires connections whose timers ran out, at most once per second of network time.
+    /// Network time between two expiry passes.
+    static let expiryInterval = Interval.seconds(1)
+
+    /// Moves network time to `time` without a packet, running the expiry pass if one is due: the
+    /// offline reader's clock records (`FrameDispatch`), so every worker expires on one schedule.
+    func advanceClock(to time: Timestamp) {
+        if time > now { now = time }
+        if now >= nextExpiryCheck { expireConnections() }
+    }
+
     func expireConnections() {
-        nextExpiryCheck = now.adding(.seconds(1))
+        nextExpiryCheck = now.adding(Self.expiryInterval)
         flows.expire(now: now, timeouts: timeouts) { c, list in
             // A TCP attempt that got an answer in time stays; one that did not is removed
             // (Zeek's `AttemptTimer`); everything else due is removed.

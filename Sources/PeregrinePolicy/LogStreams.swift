@@ -5,8 +5,9 @@ import PeregrineLogs
 import PeregrineSessions
 
 /// The native counterpart of Zeek's base scripts for conn.log, weird.log and tunnel.log: turns
-/// connection state, weirds and tunnel events into log records and hands them to the writers
-/// (which dns.log's `DNSLog` shares).
+/// connection state, weirds and tunnel events into log records and pushes them into the worker's
+/// log ring, which the writer thread drains (`LogWriterThread`); dns.log's `DNSLog` and the other
+/// stream policies write through it too.
 ///
 /// Field lists and spellings are Zeek 9's (`zeek-logs.md` §3, §13, §21); `vlan`/`inner_vlan`
 /// follow `policy/protocols/conn/vlan-logging` and `community_id`
@@ -28,7 +29,12 @@ public struct LogStreams {
     public let smtp: LogSchema
     /// analyzer.log (`AnalyzerLog`).
     public let analyzer: LogSchema
-    var writers: LogWriterSet
+    /// Every stream above, for the writer thread's `LogWriterSet`.
+    public var schemas: [LogSchema] {
+        [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema, SSHLog.schema, ftp, smtp, analyzer]
+    }
+    /// The worker's log ring; this struct is its single producer.
+    public let ring: ByteRing
     var connRecord: LogRecordEncoder
     var weirdRecord: LogRecordEncoder
     var tunnelRecord: LogRecordEncoder
@@ -37,10 +43,6 @@ public struct LogStreams {
     let local: LocalNetworks
     let vlanColumns: Bool
     let communityIDSeed: UInt16?
-    /// The first write error; later records are dropped and counted once one happened.
-    public private(set) var writeError: LogWriterError?
-    /// Records not written because of `writeError`.
-    public private(set) var lostRecords: UInt64 = 0
     /// Records written per stream.
     public private(set) var connRecords: UInt64 = 0
     public private(set) var weirdRecords: UInt64 = 0
@@ -52,13 +54,12 @@ public struct LogStreams {
     ]
 
     /// - Parameters:
-    ///   - directory: where the log files go.
-    ///   - options: TSV or JSON and their settings.
+    ///   - ring: the worker's log ring, drained by the writer thread.
     ///   - local: `Site::local_nets`.
     ///   - vlanColumns: add `vlan` and `inner_vlan` to conn.log.
     ///   - communityIDSeed: add `community_id` to conn.log, hashed with this seed.
     public init(
-        directory: String, options: LogOptions, local: LocalNetworks, vlanColumns: Bool, communityIDSeed: UInt16?
+        ring: ByteRing, local: LocalNetworks, vlanColumns: Bool, communityIDSeed: UInt16?
     ) {
         var connColumns = [LogColumn("ts", .time), LogColumn("uid", .string)] + Self.idColumns + [
             LogColumn("proto", .enum), LogColumn("service", .string), LogColumn("duration", .interval),
@@ -89,11 +90,7 @@ public struct LogStreams {
         ftp = FTPLog.schema
         smtp = SMTPLog.schema
         analyzer = AnalyzerLog.schema
-        writers = LogWriterSet(
-            directory: directory,
-            schemas: [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema,
-                      SSHLog.schema, ftp, smtp, analyzer],
-            options: options)
+        self.ring = ring
         connRecord = LogRecordEncoder(schema: conn)
         weirdRecord = LogRecordEncoder(schema: weird)
         tunnelRecord = LogRecordEncoder(schema: tunnel)
@@ -243,22 +240,17 @@ public struct LogStreams {
         tunnelRecords &+= 1
     }
 
+    /// The single point where every record of every stream leaves the worker: its bytes go into
+    /// the ring tagged with the stream id, waiting while the ring is full (never dropped).
     mutating func write(_ r: LogRecordEncoder) {
-        guard writeError == nil else {
-            lostRecords &+= 1
-            return
-        }
-        do {
-            try writers.write(r)
-        } catch {
-            writeError = error
-            lostRecords &+= 1
-        }
+        r.finish()
+        let ring = ring
+        r.withBytes { ring.write(tag: UInt32(r.schema.id), bytes: $0) }
     }
 
-    /// Flushes and closes every file (writing `#close`).
-    public mutating func close() throws(LogWriterError) {
-        if let writeError { throw writeError }
-        try writers.closeAll()
+    /// Says that this worker writes no more records (the writer thread then closes the files once
+    /// every ring is drained).
+    public func close() {
+        ring.close()
     }
 }

@@ -38,6 +38,11 @@ struct Peregrine: ParsableCommand {
     @Option(name: .long, help: "Write logs into this directory (Log::default_logdir).")
     var logdir: String?
 
+    @Option(
+        name: .long,
+        help: "Spread the trace over this many worker threads (flows hashed by address pair; same logs, other row order).")
+    var workers = 1
+
     @Argument(help: "Zeek-style Name=value options and built-in policy script names.")
     var arguments: [String] = []
 
@@ -55,6 +60,10 @@ struct Peregrine: ParsableCommand {
         return access(candidate, F_OK) == 0 ? candidate : path
     }
 
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+    }
+
     func run() throws {
         var config = Configuration()
         do {
@@ -68,6 +77,7 @@ struct Peregrine: ParsableCommand {
             if ignoreChecksums { config.ignoreChecksums = true }
             if json { config.useJSON = true }
             if let logdir { config.logDirectory = logdir }
+            config.workers = workers
             config.captureFilter = filter
             let summary = try OfflineRun(configuration: config).run(path: Self.resolveInput(readFile))
             if let error = summary.readError {

@@ -22,9 +22,13 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var logs = LogStreams(
-            directory: dir, options: LogOptions(), local: LocalNetworks(), vlanColumns: false, communityIDSeed: nil)
+            ring: ByteRing(capacity: 1 << 16), local: LocalNetworks(), vlanColumns: false, communityIDSeed: nil)
+        let writer = LogWriterThread(
+            rings: [logs.ring], writers: LogWriterSet(directory: dir, schemas: logs.schemas, options: LogOptions()))
+        writer.start()
         try body(&logs)
-        try logs.close()
+        logs.close()
+        _ = try writer.finish()
         guard let text = try? String(contentsOfFile: dir + "/analyzer.log", encoding: .utf8) else { return [] }
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }
             .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }

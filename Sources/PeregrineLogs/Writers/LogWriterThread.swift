@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+import PeregrineCore
+
+/// The writer thread ("logger" in architecture.md): drains every worker's log ring, formats each
+/// record as Zeek TSV or JSON and writes the files; at the end it closes them with `#close`.
+/// Formatting never happens on a worker (Zeek's `WriterFrontend` → `WriterBackend` split).
+///
+/// A ring record's tag is the stream id and its payload the record's bytes as
+/// ``LogRecordEncoder`` built them. A write error stops the writing: the first error is kept and
+/// later records are counted as lost, so the workers never wait on a broken disk.
+public final class LogWriterThread: @unchecked Sendable {
+    private let rings: [ByteRing]
+    // Touched only by the writer thread while it runs, and by `finish()` after joining it.
+    private var writers: LogWriterSet
+    private var firstError: LogWriterError?
+    private var thread: JoinableThread?
+
+    /// What the writer did.
+    public struct Summary: Sendable {
+        /// Records formatted and written.
+        public var records: UInt64 = 0
+        /// Records dropped after a write error.
+        public var lostRecords: UInt64 = 0
+        /// Writes that found a worker's ring full and waited (sum over rings).
+        public var ringFullWaits: UInt64 = 0
+    }
+
+    private var summary = Summary()
+
+    /// Records drained from one ring before turning to the next, so one busy worker cannot starve
+    /// the others' rings.
+    static let batch = 1024
+
+    /// - Parameters:
+    ///   - rings: one per worker; this thread is the consumer of each.
+    ///   - writers: the files, owned by this thread from now on.
+    public init(rings: [ByteRing], writers: LogWriterSet) {
+        self.rings = rings
+        self.writers = writers
+    }
+
+    /// Starts the thread.
+    public func start() {
+        precondition(thread == nil, "writer thread started twice")
+        thread = JoinableThread { self.run() }
+    }
+
+    /// Waits until every ring is closed and drained, then returns what was written.
+    /// - Throws: the first ``LogWriterError``, after the thread ended and every file was closed.
+    public func finish() throws(LogWriterError) -> Summary {
+        guard let thread else { preconditionFailure("writer thread not started") }
+        thread.join()
+        self.thread = nil
+        summary.ringFullWaits = rings.reduce(0) { $0 + $1.fullWaits }
+        if let firstError { throw firstError }
+        return summary
+    }
+
+    private func run() {
+        var rounds = 0
+        while true {
+            var drained = 0
+            for ring in rings {
+                drained += ring.drain(limit: Self.batch) { tag, payload in write(streamID: UInt16(tag), payload) }
+            }
+            if drained > 0 {
+                rounds = 0
+                continue
+            }
+            if rings.allSatisfy(\.isFinished) { break }
+            ByteRing.backOff(&rounds)
+        }
+        do throws(LogWriterError) {
+            try writers.closeAll()
+        } catch {
+            if firstError == nil { firstError = error }
+        }
+    }
+
+    private func write(streamID: UInt16, _ record: UnsafeRawBufferPointer) {
+        guard firstError == nil else {
+            summary.lostRecords &+= 1
+            return
+        }
+        do throws(LogWriterError) {
+            try writers.write(streamID: streamID, record: record)
+            summary.records &+= 1
+        } catch {
+            firstError = error
+            summary.lostRecords &+= 1
+        }
+    }
+}
