@@ -67,7 +67,9 @@ let package = Package(
             dependencies: ["PeregrineEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "CPeregrineTestBPF", path: "Tests/CPeregrineTestBPF"),
-        .target(name: "PeregrineTestSupport", dependencies: ["PeregrineCore"], path: "Tests/PeregrineTestSupport"),
+        .target(
+            name: "PeregrineTestSupport", dependencies: ["PeregrineCore", "CPeregrineLinux"],
+            path: "Tests/PeregrineTestSupport"),
         .testTarget(name: "PeregrineCoreTests", dependencies: ["PeregrineCore"]),
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
         .testTarget(name: "PeregrineSystemTests", dependencies: ["PeregrineSystem", "CPeregrineLinux"]),

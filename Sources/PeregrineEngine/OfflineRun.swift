@@ -98,7 +98,10 @@ public final class OfflineRun {
         return summary
     }
 
-    private func makeLogStreams() -> LogStreams {
+    private func makeLogStreams() -> LogStreams { Self.makeLogStreams(configuration) }
+
+    /// A worker's log streams for `configuration`, with its own log ring (live runs use it too).
+    static func makeLogStreams(_ configuration: Configuration) -> LogStreams {
         LogStreams(
             ring: ByteRing(capacity: Self.logRingCapacity),
             local: LocalNetworks(

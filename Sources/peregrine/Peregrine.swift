@@ -13,8 +13,9 @@ struct Peregrine: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A network security monitor that writes Zeek's logs.",
         discussion: """
-            Reads a pcap or pcapng file and writes Zeek's logs (conn.log, weird.log, tunnel.log, ...) \
-            into the current directory, as `zeek -r` does. Zeek-style options (Name=value) and the \
+            Reads a pcap or pcapng file (-r) or captures live on interfaces (-i, until SIGINT or \
+            SIGTERM) and writes Zeek's logs (conn.log, dns.log, http.log, ...) into the current \
+            directory, as `zeek -r` / `zeek -i` do. Zeek-style options (Name=value) and the \
             names of the built-in policy scripts may follow, e.g.:
 
               peregrine -r trace.pcap -C LogAscii::use_json=T Site::local_nets={10.0.0.0/8}
@@ -24,7 +25,12 @@ struct Peregrine: ParsableCommand {
     )
 
     @Option(name: .customShort("r"), help: "Read packets from this pcap or pcapng file.")
-    var readFile: String
+    var readFile: String?
+
+    @Option(
+        name: .customShort("i"),
+        help: "Capture live on these interfaces (comma-separated) until SIGINT or SIGTERM; needs root.")
+    var interfaces: String?
 
     @Flag(name: .customShort("C"), help: "Ignore (do not verify) IP, TCP, UDP and ICMP checksums.")
     var ignoreChecksums = false
@@ -62,6 +68,9 @@ struct Peregrine: ParsableCommand {
 
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard (readFile == nil) != (interfaces == nil) else {
+            throw ValidationError("give either -r FILE or -i IFACE[,IFACE]")
+        }
     }
 
     func run() throws {
@@ -79,7 +88,13 @@ struct Peregrine: ParsableCommand {
             if let logdir { config.logDirectory = logdir }
             config.workers = workers
             config.captureFilter = filter
-            let summary = try OfflineRun(configuration: config).run(path: Self.resolveInput(readFile))
+            if let interfaces {
+                installStopHandlers()
+                let names = interfaces.split(separator: ",").map(String.init)
+                _ = try LiveRun(configuration: config).run(interfaces: names, stop: stopRequested)
+                return
+            }
+            let summary = try OfflineRun(configuration: config).run(path: Self.resolveInput(readFile ?? ""))
             if let error = summary.readError {
                 printError("peregrine: \(error)")
                 throw ExitCode(1)
@@ -89,6 +104,15 @@ struct Peregrine: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// Set by SIGINT and SIGTERM: the live run drains its rings, flushes every connection and exits.
+let stopRequested = StopFlag()
+
+/// SIGINT and SIGTERM stop a live run cleanly (the handler does one atomic store).
+func installStopHandlers() {
+    signal(SIGINT) { _ in stopRequested.stop() }
+    signal(SIGTERM) { _ in stopRequested.stop() }
 }
 
 /// Writes one line to standard error (the C `stderr` global is not concurrency-safe in Swift 6).

@@ -2,6 +2,7 @@
 import Foundation
 import PeregrineCapture
 import PeregrineCore
+import PeregrineTestSupport
 import Testing
 
 /// The bench trace (44,906 frames, 1,792 flows, real client/server traffic) replayed at tcpreplay's top

@@ -3,6 +3,7 @@ import CPeregrineTestBPF
 import Foundation
 import PeregrineCapture
 import PeregrineCore
+import PeregrineTestSupport
 import PeregrineSystem
 import Testing
 

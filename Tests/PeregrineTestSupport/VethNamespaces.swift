@@ -8,9 +8,9 @@ import Foundation
 ///
 /// Both namespaces have IPv6 disabled and no addresses before the links come up, so neither kernel sends
 /// anything of its own (router solicitations, DAD, MLD) that a capture would count.
-final class VethNamespaces {
+public final class VethNamespaces: Sendable {
     /// Why privileged tests cannot run here, or `nil` when they can.
-    static var skipReason: String? {
+    public static var skipReason: String? {
         if geteuid() != 0 { return "needs root (network namespaces, AF_PACKET sockets)" }
         for tool in ["ip", "tcpreplay"] where which(tool) == nil { return "needs \(tool) (scripts/install-deps.sh)" }
         return nil
@@ -20,13 +20,13 @@ final class VethNamespaces {
     private static let counterLock = NSLock()
 
     /// The sender's namespace and its veth end.
-    let senderNamespace: String
-    let senderInterface = "prgsend0"
+    public let senderNamespace: String
+    public let senderInterface = "prgsend0"
     /// The capturing namespace and its veth end.
-    let captureNamespace: String
-    let captureInterface = "prgcap0"
+    public let captureNamespace: String
+    public let captureInterface = "prgcap0"
 
-    init() throws {
+    public init() throws {
         let serial = Self.counterLock.withLock {
             Self.counter += 1
             return Self.counter
@@ -53,14 +53,14 @@ final class VethNamespaces {
     }
 
     /// Deletes both namespaces (and with them the veth pair); safe to call more than once.
-    func tearDown() {
+    public func tearDown() {
         _ = try? Self.run("ip", "netns", "del", senderNamespace)
         _ = try? Self.run("ip", "netns", "del", captureNamespace)
     }
 
     /// Runs `body` on the calling thread inside the capturing namespace, then moves the thread back.
     /// Sockets created in `body` stay in that namespace for their whole life.
-    func inCaptureNamespace<R>(_ body: () throws -> R) throws -> R {
+    public func inCaptureNamespace<R>(_ body: () throws -> R) throws -> R {
         let original = open("/proc/thread-self/ns/net", O_RDONLY)
         let target = open("/var/run/netns/\(captureNamespace)", O_RDONLY)
         defer {
@@ -78,7 +78,7 @@ final class VethNamespaces {
     /// Replays `traces` (in order) out of the sender's veth end as fast as possible; returns the number of
     /// packets tcpreplay reports sent, after checking that none failed.
     @discardableResult
-    func replay(_ traces: [String]) throws -> Int {
+    public func replay(_ traces: [String]) throws -> Int {
         let output = try Self.run(
             ["ip", "netns", "exec", senderNamespace, "tcpreplay", "--topspeed", "-i", senderInterface] + traces)
         guard let sent = Self.number(after: "Successful packets:", in: output),
@@ -89,7 +89,7 @@ final class VethNamespaces {
     }
 
     /// Like `replay(_:)`, and returns tcpreplay's "Rated:" line (its achieved send rate).
-    func replayReportingRate(_ traces: [String]) throws -> String {
+    public func replayReportingRate(_ traces: [String]) throws -> String {
         let output = try Self.run(
             ["ip", "netns", "exec", senderNamespace, "tcpreplay", "--topspeed", "-i", senderInterface] + traces)
         guard Self.number(after: "Failed packets:", in: output) == 0 else { throw Failure("tcpreplay: \(output)") }
@@ -97,17 +97,17 @@ final class VethNamespaces {
         return rated.map { $0.trimmingCharacters(in: .whitespaces) } ?? output
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
     }
 
     @discardableResult
-    static func run(_ arguments: String...) throws -> String { try run(arguments) }
+    public static func run(_ arguments: String...) throws -> String { try run(arguments) }
 
     /// Runs a tool found on PATH, waits, and returns stdout+stderr; a non-zero exit throws with the output.
     @discardableResult
-    static func run(_ arguments: [String]) throws -> String {
+    public static func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import PeregrineCore
+import PeregrineEngine
+import PeregrineTestSupport
+import Testing
+
+/// `peregrine -i`: a corpus trace replayed with tcpreplay into a veth pair while LiveRun captures
+/// the other end gives the offline run's logs, apart from the timing columns (packets carry the
+/// replay's clock) and the uids.
+@Suite struct LiveRunTests {
+    /// Data rows of each log without the timing columns (`ts`, `duration`, dns.log's `rtt`: the
+    /// replay has its own clock) and `uid`, sorted.
+    func rows(_ directory: String) throws -> [String: [String]] {
+        var logs: [String: [String]] = [:]
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasSuffix(".log") {
+            let text = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+            let lines = text.split(separator: "\n")
+            guard let fields = lines.first(where: { $0.hasPrefix("#fields") })?.split(separator: "\t").dropFirst()
+            else { continue }
+            let dropped = Set(fields.enumerated().filter { ["ts", "uid", "duration", "rtt"].contains($0.element) }.map(\.offset))
+            logs[file] = lines.filter { !$0.hasPrefix("#") }.map { line in
+                line.split(separator: "\t", omittingEmptySubsequences: false).enumerated()
+                    .filter { !dropped.contains($0.offset) }.map(\.element).joined(separator: "\t")
+            }.sorted()
+        }
+        return logs
+    }
+
+    func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("peregrine-live-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test(arguments: [1, 2])
+    func liveCaptureOfAReplayGivesTheOfflineLogs(workers: Int) throws {
+        if let reason = VethNamespaces.skipReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let trace = TraceTests.corpus + "/conn-wikipedia/wikipedia.pcap"
+        guard FileManager.default.fileExists(atPath: trace) else {
+            print("skipped: corpus not found at \(TraceTests.corpus)")
+            return
+        }
+        let offline = try temporaryDirectory(), live = try temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: offline)
+            try? FileManager.default.removeItem(atPath: live)
+        }
+        var config = Configuration()
+        config.ignoreChecksums = true
+        config.seed = 7
+        config.logDirectory = offline
+        _ = try OfflineRun(configuration: config).run(path: trace)
+
+        let veth = try VethNamespaces()
+        defer { veth.tearDown() }
+        config.logDirectory = live
+        config.workers = workers
+        let stop = StopFlag()
+        let outcome = LiveOutcome()
+        let liveConfig = config
+        let capture = JoinableThread {
+            do {
+                outcome.summary = try veth.inCaptureNamespace {
+                    try LiveRun(configuration: liveConfig).run(interfaces: [veth.captureInterface], stop: stop)
+                }
+            } catch {
+                outcome.error = "\(error)"
+            }
+        }
+        Thread.sleep(forTimeInterval: 1)  // sockets bound and in their fanout group
+        let sent = try veth.replay([trace])
+        Thread.sleep(forTimeInterval: 1)  // the last blocks retire (10 ms block timeout)
+        stop.stop()
+        capture.join()
+        #expect(outcome.error == nil)
+        let summary = try #require(outcome.summary)
+        #expect(summary.packets == UInt64(sent) && summary.kernelDrops == 0)
+        let expected = try rows(offline), got = try rows(live)
+        #expect(!expected.isEmpty && Set(got.keys) == Set(expected.keys))
+        for (file, lines) in expected {
+            let live = got[file] ?? []
+            let onlyOffline = Set(lines).subtracting(live), onlyLive = Set(live).subtracting(lines)
+            #expect(
+                live.count == lines.count && onlyOffline.isEmpty && onlyLive.isEmpty,
+                "\(file): \(lines.count) rows offline, \(live.count) live; offline only: \(onlyOffline.prefix(2)); live only: \(onlyLive.prefix(2))")
+        }
+    }
+
+    @Test func aMissingInterfaceIsRefusedNamingIt() {
+        #expect {
+            _ = try LiveRun(configuration: Configuration()).run(interfaces: ["prgnosuch0"], stop: StopFlag())
+        } throws: { error in
+            "\(error)".contains("prgnosuch0")
+        }
+    }
+
+    /// What the capture thread hands back to the test.
+    final class LiveOutcome: @unchecked Sendable {
+        var summary: LiveRun.Summary?
+        var error: String?
+    }
+}
