@@ -84,7 +84,9 @@ import Testing
     /// Copies a classic Ethernet pcap, leaving out every `n`th IPv4 TCP segment that carries data.
     func cutting(_ trace: String, every n: Int) throws -> (path: String, dropped: Int) {
         let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: trace)))
-        func u32le(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 | Int(data[o + 2]) << 16 | Int(data[o + 3]) << 24 }
+        func u32le(_ o: Int) -> Int {
+            Int(data[o]) | Int(data[o + 1]) << 8 | Int(data[o + 2]) << 16 | Int(data[o + 3]) << 24
+        }
         try #require(data.count >= 24 && u32le(0) == 0xA1B2_C3D4 && u32le(20) == 1)
         var out = Array(data[0..<24])
         var offset = 24, seen = 0, dropped = 0
