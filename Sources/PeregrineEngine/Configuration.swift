@@ -60,6 +60,16 @@ public struct Configuration: Sendable {
     public var workers = 1
     /// Zeek's session timeouts (`init-bare.zeek`).
     public var timeouts = Timeouts()
+    /// Write stats.log (Zeek's `policy/misc/stats`; off as in a bare `zeek -r`, on with that script).
+    public var statsLogging = false
+    /// `Stats::report_interval` (5 min).
+    public var statsInterval = Interval.seconds(300)
+    /// Write capture_loss.log (Zeek's `policy/misc/capture-loss`; off as in a bare `zeek -r`).
+    public var captureLossLogging = false
+    /// `CaptureLoss::watch_interval` (15 min): between measurements after the first.
+    public var captureLossInterval = Interval.seconds(900)
+    /// `CaptureLoss::initial_watch_interval` (1 min): from the start to the first measurement.
+    public var captureLossInitialInterval = Interval.seconds(60)
 
     public init() {}
 
@@ -104,6 +114,10 @@ public struct Configuration: Sendable {
         case "tcp_inactivity_timeout": timeouts.tcpInactivity = try Self.parseInterval(value, option: name)
         case "udp_inactivity_timeout": timeouts.udpInactivity = try Self.parseInterval(value, option: name)
         case "icmp_inactivity_timeout": timeouts.icmpInactivity = try Self.parseInterval(value, option: name)
+        case "Stats::report_interval": statsInterval = try Self.parsePositiveInterval(value, option: name)
+        case "CaptureLoss::watch_interval": captureLossInterval = try Self.parsePositiveInterval(value, option: name)
+        case "CaptureLoss::initial_watch_interval":
+            captureLossInitialInterval = try Self.parsePositiveInterval(value, option: name)
         default: throw EngineError("option \(name): not a known option")
         }
     }
@@ -118,9 +132,12 @@ public struct Configuration: Sendable {
         case "protocols/conn/vlan-logging": vlanLogging = true
         case "protocols/conn/community-id-logging": communityID = true
         case "tuning/json-logs": useJSON = true
+        case "misc/stats": statsLogging = true
+        case "misc/capture-loss": captureLossLogging = true
         default:
             throw EngineError("script '\(name)': Zeek scripts are not supported yet; built-in policy scripts: "
-                + "protocols/conn/vlan-logging, protocols/conn/community-id-logging, tuning/json-logs")
+                + "protocols/conn/vlan-logging, protocols/conn/community-id-logging, tuning/json-logs, misc/stats, "
+                + "misc/capture-loss")
         }
     }
 
@@ -133,6 +150,13 @@ public struct Configuration: Sendable {
             guard let net = IPSubnet(text) else { throw EngineError("option \(option): '\(text)' is not a subnet") }
             return net
         }
+    }
+
+    /// An interval that must be above zero (a report period).
+    static func parsePositiveInterval(_ value: String, option: String) throws -> Interval {
+        let i = try parseInterval(value, option: option)
+        guard i > .zero else { throw EngineError("option \(option): the interval must be above zero, got '\(value)'") }
+        return i
     }
 
     /// Parses `300`, `300.0`, `5 min`, `30secs`, `1hr` into an interval.

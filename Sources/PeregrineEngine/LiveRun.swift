@@ -81,6 +81,8 @@ public final class LiveRun {
                 config: configuration, logs: OfflineRun.makeLogStreams(configuration),
                 seed: index == 0 ? seed : seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         }
+        // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
+        if workers.count > 1 { for (i, w) in workers.enumerated() { w.reporting.peer = "worker-\(i + 1)" } }
         let writer = LogWriterThread(
             rings: workers.map(\.logs.ring),
             writers: LogWriterSet(
@@ -141,6 +143,17 @@ public final class LiveRun {
             self.worker = worker
             self.sources = sources
             self.stop = stop
+            // Read by this worker's thread when its stats.log line is due (the kernel counters
+            // reset on each read; the source keeps the totals).
+            worker.reporting.captureStatistics = {
+                var link: UInt64 = 0, dropped: UInt64 = 0
+                for source in sources {
+                    guard let s = try? source.statistics() else { continue }
+                    link &+= s.packets
+                    dropped &+= s.drops
+                }
+                return (link, dropped)
+            }
         }
 
         /// Reads blocks until a stop, then the blocks already filled, then flushes everything.

@@ -67,6 +67,8 @@ public final class OfflineRun {
                 config: configuration, logs: makeLogStreams(),
                 seed: index == 0 ? seed : seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         }
+        // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
+        if workers.count > 1 { for (i, w) in workers.enumerated() { w.reporting.peer = "worker-\(i + 1)" } }
         let writer = LogWriterThread(
             rings: workers.map(\.logs.ring),
             writers: LogWriterSet(

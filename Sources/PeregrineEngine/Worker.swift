@@ -71,6 +71,9 @@ final class Worker {
     /// Counters for stats (`decode.*`, `flows.*`).
     var packets: UInt64 = 0
     var nonIPFrames: UInt64 = 0
+    /// stats.log and capture_loss.log: plain counters and their schedule (Worker+Stats.swift).
+    var statistics = WorkerStatistics()
+    var reporting: WorkerReporting
 
     struct AddressPair: Hashable {
         var low: IPAddress
@@ -138,6 +141,7 @@ final class Worker {
         smtpLog = SMTPLog(capacity: smtpSlots)
         smtpTLS = [UInt32](repeating: 0, count: smtpSlots + 1)
         likelyServerPorts = RoleDecision.defaultLikelyServerPorts
+        reporting = WorkerReporting(config: config)
     }
 
     // MARK: - Frames
@@ -146,6 +150,7 @@ final class Worker {
     @inline(__always)
     func process(bytes: UnsafeRawBufferPointer, wireLength: Int, timestamp: Timestamp, linkType: LinkType) {
         packets &+= 1
+        statistics.bytes &+= UInt64(wireLength)
         if timestamp > now { now = timestamp }
         if now >= nextExpiryCheck { expireConnections() }
         var link = LinkLayer()
@@ -281,6 +286,10 @@ final class Worker {
                 isOriginator: isOrig, flags: t.flags, sequence: t.sequence, acknowledgement: t.acknowledgement,
                 payloadLength: t.payloadLength, window: t.window, checksumValid: t.checksumValid,
                 history: &c.pointee.history, weirds: &weirds)
+            if result.ackEvent {
+                statistics.acks &+= 1
+                if result.gapEvent { statistics.gaps &+= 1 }
+            }
             if result.flippedRoles {
                 c.pointee.flipRoles()
                 isOrig.toggle()
@@ -375,12 +384,18 @@ final class Worker {
             default: conn.history.flip()
             }
         }
-        var list: FlowTable.ExpiryClass =
-            switch ip.transportProtocol {
-            case 6: .other
-            case 17: .udp
-            default: .icmp
-            }
+        var list: FlowTable.ExpiryClass
+        switch ip.transportProtocol {
+        case 6:
+            list = .other
+            statistics.tcpCreated &+= 1
+        case 17:
+            list = .udp
+            statistics.udpCreated &+= 1
+        default:
+            list = .icmp
+            statistics.icmpCreated &+= 1
+        }
         if config.disableAllAnalyzers {
             // conn.log only: no analyzer, no reassembly.
         } else if ip.transportProtocol == 17, let kind = WellKnownPorts.udpAnalyzer(responderPort: conn.responderPort) {
@@ -423,6 +438,11 @@ final class Worker {
     }
 
     func log(_ c: inout Connection) {
+        switch c.transportProtocol {
+        case 6: statistics.tcpRemoved &+= 1
+        case 17: statistics.udpRemoved &+= 1
+        default: statistics.icmpRemoved &+= 1
+        }
         if c.analyzer != 0 && c.transportProtocol == 6 {
             c.originatorStream.release(pool: &reassembly)
             c.responderStream.release(pool: &reassembly)
@@ -481,6 +501,7 @@ final class Worker {
         if ipTunnels.count > 0 {
             ipTunnels = ipTunnels.filter { now.since($0.value.lastSeen) < .seconds(Int64(Tunnel.ipTunnelTimeoutSeconds)) }
         }
+        reportIfDue()
     }
 
     /// End of input: every open connection is logged (Zeek's `Drain` at termination).
@@ -488,6 +509,7 @@ final class Worker {
         flows.removeAll { c in log(&c) }
         httpLog.files.endAll()
         httpLog.flush(into: &logs)
+        reportFinal()
     }
 
     // MARK: - Weirds

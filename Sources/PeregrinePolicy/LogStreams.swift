@@ -31,7 +31,8 @@ public struct LogStreams {
     public let analyzer: LogSchema
     /// Every stream above, for the writer thread's `LogWriterSet`.
     public var schemas: [LogSchema] {
-        [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema, SSHLog.schema, ftp, smtp, analyzer]
+        [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema, SSHLog.schema, ftp, smtp, analyzer,
+         StatsLog.schema, CaptureLossLog.schema]
     }
     /// The worker's log ring; this struct is its single producer.
     public let ring: ByteRing
@@ -47,6 +48,8 @@ public struct LogStreams {
     public private(set) var connRecords: UInt64 = 0
     public private(set) var weirdRecords: UInt64 = 0
     public private(set) var tunnelRecords: UInt64 = 0
+    /// Records of every stream this worker wrote (stats.log's stand-in for Zeek's event counts).
+    public private(set) var records: UInt64 = 0
 
     static let idColumns = [
         LogColumn("id.orig_h", .addr), LogColumn("id.orig_p", .port), LogColumn("id.resp_h", .addr),
@@ -243,6 +246,7 @@ public struct LogStreams {
     /// The single point where every record of every stream leaves the worker: its bytes go into
     /// the ring tagged with the stream id, waiting while the ring is full (never dropped).
     mutating func write(_ r: LogRecordEncoder) {
+        records &+= 1
         r.finish()
         let ring = ring
         r.withBytes { ring.write(tag: UInt32(r.schema.id), bytes: $0) }

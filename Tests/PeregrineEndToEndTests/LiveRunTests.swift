@@ -90,6 +90,58 @@ import Testing
         }
     }
 
+    /// Live, stats.log has the capture source's columns (Zeek fills them only when reading live
+    /// traffic) and its lines count every packet replayed.
+    @Test func liveStatsLogHasTheCaptureColumns() throws {
+        if let reason = VethNamespaces.skipReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let trace = TraceTests.corpus + "/conn-wikipedia/wikipedia.pcap"
+        guard FileManager.default.fileExists(atPath: trace) else {
+            print("skipped: corpus not found at \(TraceTests.corpus)")
+            return
+        }
+        let live = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        var config = Configuration()
+        config.ignoreChecksums = true
+        config.seed = 7
+        config.logDirectory = live
+        try config.load(script: "misc/stats")
+        try config.load(script: "misc/capture-loss")
+        let veth = try VethNamespaces()
+        defer { veth.tearDown() }
+        let stop = StopFlag()
+        let outcome = LiveOutcome()
+        let liveConfig = config
+        let capture = JoinableThread {
+            do {
+                outcome.summary = try veth.inCaptureNamespace {
+                    try LiveRun(configuration: liveConfig).run(interfaces: [veth.captureInterface], stop: stop)
+                }
+            } catch {
+                outcome.error = "\(error)"
+            }
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let sent = try veth.replay([trace])
+        Thread.sleep(forTimeInterval: 1)
+        stop.stop()
+        capture.join()
+        #expect(outcome.error == nil)
+        let text = try String(contentsOfFile: live + "/stats.log", encoding: .utf8)
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        #expect(lines.count >= 2)
+        // ts peer mem pkts_proc bytes_recv pkts_dropped pkts_link pkt_lag pkts_filtered ...
+        #expect(lines.allSatisfy { $0[1] == "zeek" && $0[5] == "0" && $0[7] != "-" && $0[8] == "-" })
+        let processed = lines.map { UInt64($0[3]) ?? 0 }.reduce(0, +)
+        let link = lines.map { UInt64($0[6]) ?? 0 }.reduce(0, +)
+        #expect(processed == UInt64(sent) && link >= processed)
+        #expect(FileManager.default.fileExists(atPath: live + "/capture_loss.log"))
+    }
+
     @Test func aMissingInterfaceIsRefusedNamingIt() {
         #expect {
             _ = try LiveRun(configuration: Configuration()).run(interfaces: ["prgnosuch0"], stop: StopFlag())

@@ -143,6 +143,10 @@ public final class FilesLog {
     public private(set) var evictedFiles: UInt64 = 0
     /// Records written.
     public private(set) var records: UInt64 = 0
+    /// Files seen (stats.log `files`, Zeek's `get_file_analysis_stats()$cumulative`).
+    public private(set) var filesSeen: UInt64 = 0
+    /// Files open now (stats.log `active_files`).
+    public var openFiles: Int { files.count }
 
     /// - Parameters:
     ///   - seed: keys the handle → fuid hash (fixed in tests, random in production).
@@ -197,6 +201,7 @@ public final class FilesLog {
             }
             files[fuid] = f
             openOrder.append(fuid)
+            filesSeen &+= 1
         }
         if let filename { files[fuid]!.filename = filename }
         guard !files[fuid]!.conns.contains(where: { $0.uid == connection.uid }),

@@ -51,6 +51,11 @@ public struct TCPPacketResult: Sendable, Equatable {
     /// A side reset after it had closed: Zeek arms `ResetTimer` at `t + tcp_reset_delay` when a
     /// `connection_reset` handler exists.
     public var armResetTimer = false
+    /// An ACK of this packet covered new sequence space of an established connection: one of
+    /// Zeek's `tot_ack_events` (`TCP_Reassembler::AckReceived`, the `acks` of capture_loss.log).
+    public var ackEvent = false
+    /// That ACK covered bytes never seen: one of Zeek's `tot_gap_events` (capture_loss.log `gaps`).
+    public var gapEvent = false
     @inlinable public init() {}
 }
 
@@ -191,11 +196,9 @@ public struct TCPSessionState: Sendable {
             doClose: &doClose, result: &result, history: &history, weirds: &weirds)
 
         if ack {
-            if isOrig {
-                ackReceived(orig: false, relAck, history: &history)
-            } else {
-                ackReceived(orig: true, relAck, history: &history)
-            }
+            let events = ackReceived(orig: !isOrig, relAck, history: &history)
+            result.ackEvent = events.ack
+            result.gapEvent = events.gap
         }
         if len > 0 && !rst && !seqUnderflow {
             dataSent(orig: isOrig, syn ? relSeq &+ 1 : relSeq, UInt64(len), weirds: &weirds)
@@ -502,13 +505,24 @@ public struct TCPSessionState: Sendable {
     }
 
     /// `TCP_Endpoint::AckReceived` → `TCP_Reassembler::AckReceived`/`TrimToSeq`/`Undelivered`.
+    ///
+    /// - Returns: whether the ACK counts in Zeek's content-gap statistics (`get_gap_stats()`):
+    ///   `ack` when it covered new sequence space while both endpoints were ESTABLISHED and
+    ///   deliveries were not skipped (`test_active`, with `report_gaps_for_partial` at its default
+    ///   F), and `gap` when, in addition, some of the covered bytes were never seen (`TrimToSeq`'s
+    ///   `num_missing > 0`).
     @inlinable
-    mutating func ackReceived(orig: Bool, _ seqIn: UInt64, history: inout ConnectionHistory) {
+    @discardableResult
+    mutating func ackReceived(orig: Bool, _ seqIn: UInt64, history: inout ConnectionHistory) -> (ack: Bool, gap: Bool) {
         var e = orig ? originator : responder
         let p = orig ? responder : originator
         var seq = seqIn
         if e.finCount > 0 && seq >= e.finSeq { seq = e.finSeq &- 1 }
-        guard seq > e.trimSeq else { return }
+        guard seq > e.trimSeq else { return (false, false) }
+        let counted = !e.skipDeliveries && e.state == .established && p.state == .established
+        // `TrimToSeq` measures the hole before it fills it in: below the first block above the
+        // contiguous edge, or up to the ACK when no block is buffered.
+        let missing = e.holes.count > 0 ? e.holes.range(0).0 > e.lastReassembled : seq > e.lastReassembled
         if seq > e.lastReassembled {
             if seq <= 2 && isPartial {
                 // Zeek's Undelivered returns without moving last_reassem_seq.
@@ -531,6 +545,7 @@ public struct TCPSessionState: Sendable {
         }
         e.trimSeq = seq
         if orig { originator = e } else { responder = e }
+        return (counted, counted && missing)
     }
 
     @inlinable

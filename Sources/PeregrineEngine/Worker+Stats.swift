@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+#if canImport(Glibc)
+import Glibc
+#endif
+import PeregrineAnalyzers
+import PeregrineCore
+import PeregrineDecode
+import PeregrineLogs
+import PeregrinePolicy
+import PeregrineSessions
+
+/// A worker's plain counters for stats.log and capture_loss.log: written on the packet path
+/// without locks or atomics (style.md §4.5), read by the same thread when a report is due.
+struct WorkerStatistics {
+    /// Wire bytes of the frames processed (Zeek's `bytes_recvd`).
+    var bytes: UInt64 = 0
+    /// Connections created and removed, by transport.
+    var tcpCreated: UInt64 = 0, udpCreated: UInt64 = 0, icmpCreated: UInt64 = 0
+    var tcpRemoved: UInt64 = 0, udpRemoved: UInt64 = 0, icmpRemoved: UInt64 = 0
+    /// Zeek's `get_gap_stats()`: ACKs covering new data of an established connection, and those
+    /// among them that covered data never seen (`TCPPacketResult.ackEvent`/`gapEvent`).
+    var acks: UInt64 = 0
+    var gaps: UInt64 = 0
+}
+
+/// The cumulative counts a report takes differences of (Zeek's `last_ns`, `last_cs`, ...).
+struct ReportBaseline {
+    var packets: UInt64 = 0, bytes: UInt64 = 0, records: UInt64 = 0
+    var tcp: UInt64 = 0, udp: UInt64 = 0, icmp: UInt64 = 0, files: UInt64 = 0
+    var link: UInt64 = 0, dropped: UInt64 = 0
+    var acks: UInt64 = 0, gaps: UInt64 = 0
+}
+
+/// A worker's stats.log and capture_loss.log state.
+///
+/// Every worker writes its own lines through its own log ring, named by ``peer`` as a Zeek
+/// cluster worker is (`peer_description`): no manager thread and no shared counters. Offline
+/// and live alike the lines are due on network time, the packets' timestamps.
+struct WorkerReporting {
+    var schedule: ReportSchedule
+    /// The `peer` column: `zeek` for a single worker (a standalone Zeek), `worker-N` otherwise.
+    var peer = "zeek"
+    /// Live capture only: the capture sockets' cumulative packets seen on the link and dropped
+    /// (`pkts_link`, `pkts_dropped`); `nil` offline, where Zeek leaves them unset.
+    var captureStatistics: (() -> (link: UInt64, dropped: UInt64))? = nil
+    var stats = ReportBaseline()
+    var loss = ReportBaseline()
+
+    init(config: Configuration) {
+        schedule = ReportSchedule(
+            statsInterval: config.statsLogging ? config.statsInterval : nil,
+            lossInterval: config.captureLossLogging ? config.captureLossInterval : nil,
+            lossInitialInterval: config.captureLossInitialInterval)
+    }
+}
+
+extension Worker {
+    /// Writes the reports due at the current network time; the expiry pass calls it, and
+    /// `nextExpiryCheck` is pulled forward to the next report so it is never late.
+    func reportIfDue() {
+        let due = reporting.schedule.due(at: now)
+        if due.stats { writeStats() }
+        if due.startLoss { reporting.loss = ReportBaseline() }
+        if let delta = due.lossDelta { writeCaptureLoss(delta: delta) }
+        if reporting.schedule.nextDue < nextExpiryCheck { nextExpiryCheck = reporting.schedule.nextDue }
+    }
+
+    /// End of input: the last lines, covering the partial interval (Zeek expires its pending
+    /// timers at termination, which runs both scheduled events once more).
+    func reportFinal() {
+        if reporting.schedule.finalStats() { writeStats() }
+        if let delta = reporting.schedule.finalLoss(now: now) { writeCaptureLoss(delta: delta) }
+    }
+
+    func writeCaptureLoss(delta: Interval) {
+        let acks = statistics.acks &- reporting.loss.acks, gaps = statistics.gaps &- reporting.loss.gaps
+        CaptureLossLog.write(time: now, delta: delta, peer: reporting.peer, gaps: gaps, acks: acks, logs: &logs)
+        reporting.loss.acks = statistics.acks
+        reporting.loss.gaps = statistics.gaps
+    }
+
+    func writeStats() {
+        var current = ReportBaseline(
+            packets: packets, bytes: statistics.bytes, records: logs.records, tcp: statistics.tcpCreated,
+            udp: statistics.udpCreated, icmp: statistics.icmpCreated, files: httpLog.files.filesSeen)
+        let last = reporting.stats
+        var s = StatsLog.Sample()
+        s.time = now
+        s.memoryMB = Self.peakResidentBytes() / 1_048_576
+        s.packets = current.packets &- last.packets
+        s.bytes = current.bytes &- last.bytes
+        if let capture = reporting.captureStatistics {
+            let (link, dropped) = capture()
+            current.link = link
+            current.dropped = dropped
+            s.live = StatsLog.Live(
+                dropped: dropped &- last.dropped, link: link &- last.link, lag: Self.wallClock().since(now))
+        }
+        // No event engine: every log record stands for the event that wrote it.
+        s.eventsProcessed = current.records &- last.records
+        s.eventsQueued = s.eventsProcessed
+        s.activeTCP = statistics.tcpCreated &- statistics.tcpRemoved
+        s.activeUDP = statistics.udpCreated &- statistics.udpRemoved
+        s.activeICMP = statistics.icmpCreated &- statistics.icmpRemoved
+        s.tcp = current.tcp &- last.tcp
+        s.udp = current.udp &- last.udp
+        s.icmp = current.icmp &- last.icmp
+        // Each connection holds one expiry entry (Zeek arms an inactivity timer per connection).
+        s.timers = s.tcp &+ s.udp &+ s.icmp
+        s.activeTimers = UInt64(flows.count)
+        s.files = current.files &- last.files
+        s.activeFiles = UInt64(httpLog.files.openFiles)
+        // Zeek's DNS statistics are those of its own resolver (`DNS_Mgr`); Peregrine does no lookups.
+        s.dnsRequests = 0
+        s.activeDNSRequests = 0
+        s.reassemblyTCP = reassembly.bufferedBytes.value
+        s.reassemblyFile = 0
+        s.reassemblyFragments = UInt64(fragments.slotsInUse * fragments.slotCapacity)
+        s.reassemblyUnknown = UInt64(detector.inUse * ProtocolDetector.bufferSize)
+        StatsLog.write(s, peer: reporting.peer, logs: &logs)
+        // The line itself is a record: count it in the next interval, not this one.
+        reporting.stats = current
+    }
+
+    /// Peak resident set size (`getrusage`'s `ru_maxrss`, what Zeek's `get_proc_stats()$mem` reports).
+    static func peakResidentBytes() -> UInt64 {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(truncatingIfNeeded: RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+        return UInt64(max(usage.ru_maxrss, 0)) &* 1024
+    }
+
+    /// The wall clock (`current_time()`), for live `pkt_lag`.
+    static func wallClock() -> Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
+    }
+}
