@@ -53,13 +53,16 @@ for target in "${targets[@]}"; do
     set -e
     executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    crashes=$(find "$work/crashes" -name "$target-*" -newer "$marker" 2>/dev/null | wc -l)
+    # libFuzzer also saves inputs slower than -report_slow_units (10 s) as slow-unit files; they are
+    # not failures (on a loaded machine a stall is enough), so they are counted apart.
+    crashes=$(find "$work/crashes" -name "$target-*" ! -name "$target-slow-unit-*" -newer "$marker" 2>/dev/null | wc -l)
+    slow=$(find "$work/crashes" -name "$target-slow-unit-*" -newer "$marker" 2>/dev/null | wc -l)
     if [ "$rc" -ne 0 ]; then
         status=1
         tail -40 "$log"
     fi
-    summary+=("$(printf '%-10s runs %-10s exec/s %-8s exit %-3s new crash files %s' \
-        "$target" "${executed:-?}" "${rate:-?}" "$rc" "$crashes")")
+    summary+=("$(printf '%-10s runs %-10s exec/s %-8s exit %-3s new crash files %s, slow units %s' \
+        "$target" "${executed:-?}" "${rate:-?}" "$rc" "$crashes" "$slow")")
 done
 echo "== summary (logs in $work/<target>.log)"
 printf '%s\n' "${summary[@]}"
