@@ -6,7 +6,8 @@
 # ../shared (extracted at run time by Tests/Fuzz/seeds.py; traces never enter the repository),
 # runs each target and prints executions, exec/s and crashes per target.
 #
-# usage: scripts/fuzz.sh [TARGET...]        targets: decode tunnels fragments worker dns ntp http (default: all)
+# usage: scripts/fuzz.sh [TARGET...]        targets: decode tunnels fragments worker dns ntp http tls x509 ssh
+#                                            ftp smtp dnstcp (default: all)
 # environment:
 #   FUZZ_RUNS=N        inputs per target (libFuzzer -runs; default 1000000)
 #   FUZZ_SECONDS=S     time limit per target (-max_total_time; default 600)
@@ -22,7 +23,7 @@ runs=${FUZZ_RUNS:-1000000}
 seconds=${FUZZ_SECONDS:-600}
 work=${FUZZ_WORK:-.build/fuzz}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode tunnels fragments worker dns ntp http)
+[ ${#targets[@]} -gt 0 ] || targets=(decode tunnels fragments worker dns ntp http tls x509 ssh ftp smtp dnstcp)
 
 # Swift 6.3 on Linux ships libFuzzer with its clang; -sanitize=fuzzer links it and adds coverage.
 # Not -parse-as-library (swift/docs/libFuzzerIntegration.md): SwiftPM links executables with
@@ -52,13 +53,16 @@ for target in "${targets[@]}"; do
     set -e
     executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    crashes=$(find "$work/crashes" -name "$target-*" -newer "$marker" 2>/dev/null | wc -l)
+    # libFuzzer also saves inputs slower than -report_slow_units (10 s) as slow-unit files; they are
+    # not failures (on a loaded machine a stall is enough), so they are counted apart.
+    crashes=$(find "$work/crashes" -name "$target-*" ! -name "$target-slow-unit-*" -newer "$marker" 2>/dev/null | wc -l)
+    slow=$(find "$work/crashes" -name "$target-slow-unit-*" -newer "$marker" 2>/dev/null | wc -l)
     if [ "$rc" -ne 0 ]; then
         status=1
         tail -40 "$log"
     fi
-    summary+=("$(printf '%-10s runs %-10s exec/s %-8s exit %-3s new crash files %s' \
-        "$target" "${executed:-?}" "${rate:-?}" "$rc" "$crashes")")
+    summary+=("$(printf '%-10s runs %-10s exec/s %-8s exit %-3s new crash files %s, slow units %s' \
+        "$target" "${executed:-?}" "${rate:-?}" "$rc" "$crashes" "$slow")")
 done
 echo "== summary (logs in $work/<target>.log)"
 printf '%s\n' "${summary[@]}"

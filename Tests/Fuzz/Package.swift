@@ -57,6 +57,42 @@ let package = Package(
             path: "HTTPParser"
         ),
         .executableTarget(
+            name: "fuzz-tls",
+            dependencies: ["FuzzSupport", .product(name: "PeregrineAnalyzers", package: "peregrine")],
+            path: "TLSConnection"
+        ),
+        .executableTarget(
+            name: "fuzz-x509",
+            dependencies: ["FuzzSupport", .product(name: "PeregrineAnalyzers", package: "peregrine")],
+            path: "X509Certificate"
+        ),
+        .executableTarget(
+            name: "fuzz-ssh",
+            dependencies: ["FuzzSupport", .product(name: "PeregrineAnalyzers", package: "peregrine")],
+            path: "SSHConnection"
+        ),
+        .executableTarget(
+            name: "fuzz-ftp",
+            dependencies: [
+                "FuzzSupport", .product(name: "PeregrineCore", package: "peregrine"),
+                .product(name: "PeregrineAnalyzers", package: "peregrine"),
+            ],
+            path: "FTPParser"
+        ),
+        .executableTarget(
+            name: "fuzz-smtp",
+            dependencies: [
+                "FuzzSupport", .product(name: "PeregrineCore", package: "peregrine"),
+                .product(name: "PeregrineAnalyzers", package: "peregrine"),
+            ],
+            path: "SMTPParser"
+        ),
+        .executableTarget(
+            name: "fuzz-dnstcp",
+            dependencies: ["FuzzSupport", .product(name: "PeregrineAnalyzers", package: "peregrine")],
+            path: "DNSStreamFramer"
+        ),
+        .executableTarget(
             name: "fuzz-worker",
             dependencies: [
                 "FuzzSupport", .product(name: "PeregrineEngine", package: "peregrine"),

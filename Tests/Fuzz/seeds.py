@@ -12,6 +12,10 @@ Each seed is laid out in the input format its fuzzer documents at the top of its
   dns/        options byte + one DNS message (UDP 53, 137, 5353, 5355 payloads)
   ntp/        one NTP payload (UDP 123)
   http/       (control byte, length, bytes) records: TCP payloads on HTTP ports, in trace order
+  tls/ ssh/ ftp/ smtp/ dnstcp/
+              the same records, one seed per TCP connection on the protocol's ports (its first
+              payloads, in trace order)
+  x509/       one DER certificate, cut from the server side of the TLS connections
 
 usage: seeds.py OUTDIR TRACE...   (pcapng input is converted with tcpdump first)
 """
@@ -27,6 +31,14 @@ LINK_TYPES = [1, 101, 0, 108, 113, 276, 228, 229]
 # UDP ports whose payloads seed fuzz-dns, and TCP ports whose payloads seed fuzz-http.
 DNS_PORTS = (53, 137, 5353, 5355)
 HTTP_PORTS = (80, 81, 631, 1080, 3128, 6669, 8000, 8080, 8888)
+# TCP ports whose connections seed the stream fuzzers that take one connection per input.
+STREAM_PORTS = {
+    "tls": (443, 465, 563, 636, 853, 993, 995, 5223, 8443),
+    "ssh": (22,),
+    "ftp": (21,),
+    "smtp": (25, 587),
+    "dnstcp": (53,),
+}
 # Parser byte of fuzz-tunnels by UDP port.
 UDP_TUNNELS = {4789: 1, 6081: 2, 2152: 3, 2123: 3, 3544: 4, 5072: 5}
 
@@ -116,6 +128,18 @@ def fragment_v4(packet, size):
     return pieces
 
 
+def certificates(stream):
+    """DER certificates (SEQUENCE of a SEQUENCE with an explicit version) found in TLS bytes."""
+    found, at = [], stream.find(b"\x30\x82")
+    while at >= 0 and len(found) < 8:
+        if stream[at + 4:at + 6] == b"\x30\x82" and stream[at + 8:at + 10] == b"\xa0\x03":
+            end = at + 4 + struct.unpack(">H", stream[at + 2:at + 4])[0]
+            if end <= len(stream):
+                found.append(stream[at:end])
+        at = stream.find(b"\x30\x82", at + 1)
+    return found
+
+
 def records(items):
     """(time step, length, bytes) records."""
     return b"".join(bytes([step]) + struct.pack(">H", len(b)) + b for step, b in items)
@@ -155,6 +179,7 @@ def seed_trace(corpus, path):
             window.append((step, frame[:65_535]))
         corpus.add("worker", bytes([selector]) + records(window), limit=200)
     fragments, cut, http = [], 0, []
+    streams = {}  # (fuzzer, connection) -> [record]
     for _, _, frame in frames:
         at = network_offset(linktype, frame)
         if at is None:
@@ -181,6 +206,13 @@ def seed_trace(corpus, path):
             data = payload[(payload[12] >> 4) * 4:]
             if data and (sport in HTTP_PORTS or dport in HTTP_PORTS) and len(http) < 64:
                 http.append(bytes([1 if dport in HTTP_PORTS else 0]) + struct.pack(">H", len(data)) + data)
+            for fuzzer, ports in STREAM_PORTS.items():
+                if data and (sport in ports or dport in ports):
+                    src, dst = (packet[12:16], packet[16:20]) if version == 4 else (packet[8:24], packet[24:40])
+                    ends = sorted([(src, sport), (dst, dport)])
+                    recs = streams.setdefault((fuzzer, tuple(ends)), [])
+                    if len(recs) < 64:
+                        recs.append((dport in ports, data))
         elif proto == 17 and len(payload) > 8:
             ports = struct.unpack(">HH", payload[:4])
             if ports[1] in DNS_PORTS or ports[0] in DNS_PORTS:
@@ -195,6 +227,11 @@ def seed_trace(corpus, path):
         corpus.add("fragments", bytes([0x23, 0x7F]) + records(fragments[:64]))
     if http:
         corpus.add("http", b"".join(http))
+    for (fuzzer, _), recs in streams.items():
+        corpus.add(fuzzer, b"".join(bytes([int(orig)]) + struct.pack(">H", len(d)) + d for orig, d in recs))
+        if fuzzer == "tls":
+            for der in certificates(b"".join(d for orig, d in recs if not orig)):
+                corpus.add("x509", der)
 
 
 def main():
