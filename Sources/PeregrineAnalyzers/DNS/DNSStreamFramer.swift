@@ -68,9 +68,10 @@ public final class DNSStreamFramer {
     /// Forgets both directions of `slot` (a new connection takes it, or the old one ends),
     /// returning any buffer it held.
     public func reset(_ slot: UInt32) {
-        for i in [index(slot, true), index(slot, false)] where directions[i].buffer >= 0 { release(&directions[i]) }
-        directions[index(slot, true)] = Direction()
-        directions[index(slot, false)] = Direction()
+        for i in index(slot, true)...index(slot, false) {
+            if directions[i].buffer >= 0 { release(&directions[i]) }
+            directions[i] = Direction()
+        }
     }
 
     func release(_ d: inout Direction) {
