@@ -26,6 +26,17 @@ public enum LinkDecoder {
         let n = frame.count
         switch linkType {
         case .ethernet:
+            // The common frame first: Ethernet II carrying IPv4 or IPv6 directly.
+            if n > 16 {
+                let type = Wire.u16(frame, 12)
+                if type == 0x0800 || type == 0x86DD {
+                    link.destinationMAC = mac(frame, at: 0)
+                    link.sourceMAC = mac(frame, at: 6)
+                    link.etherType = type
+                    link.networkOffset = 14
+                    return .ok
+                }
+            }
             return ethernet(frame, into: &link)
         case .raw, .ipv4, .ipv6:
             return ipByVersion(frame, at: 0, into: &link)
