@@ -4,6 +4,7 @@ import PeregrineDecode
 import PeregrineLogs
 import PeregrinePolicy
 import PeregrineSessions
+import Synchronization
 
 /// The offline reader's side of `--workers N`: which worker a frame goes to, and the frame
 /// records it puts in that worker's ring.
@@ -26,25 +27,43 @@ import PeregrineSessions
 /// frame record carries that global value, not the frame's own, and whenever it passes the next
 /// expiry check the reader first sends every worker a clock record, so each worker expires
 /// connections at the same network times as a single worker reading the whole trace would.
-struct FrameDispatch {
+///
+/// **No copy.** A frame record carries the address of the frame's bytes in the file's mapping, not
+/// the bytes: the reader keeps those pages mapped until every worker is past them
+/// (``oldestInUse()``, which `PcapFileSource.forEachFrame(keepingFrom:_:)` asks before giving pages
+/// back). Each worker publishes the address of the last frame it finished in its ``Progress``.
+final class FrameDispatch {
     /// Ring record tags.
     static let frameTag: UInt32 = 0
     static let clockTag: UInt32 = 1
-    /// Frame record payload: network time (Int64 ns), wire length (UInt32), link type (UInt32),
-    /// then the captured bytes.
-    static let frameHeader = 16
+    /// Frame record payload: network time (Int64 ns), the frame's address (UInt64), captured length
+    /// (UInt32), wire length (UInt32), link type (UInt32).
+    static let frameRecord = 28
+
+    /// What a worker has finished: the address of the last frame it processed (0 before the first).
+    final class Progress: @unchecked Sendable {
+        private let done = Atomic<Int>(0)
+        // The atomic gets a cache line of its own: the worker writes it, the reader reads it.
+        private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+
+        var lastFinished: Int { done.load(ordering: .acquiring) }
+        func finished(_ address: Int) { done.store(address, ordering: .releasing) }
+    }
 
     let rings: [ByteRing]
-    let seed: UInt64
-    var now = Timestamp.zero
-    var nextClock = Timestamp.zero
+    let progress: [Progress]
+    private let seed: UInt64
+    private var now = Timestamp.zero
+    private var nextClock = Timestamp.zero
 
     init(rings: [ByteRing], seed: UInt64) {
         self.rings = rings
+        self.progress = rings.map { _ in Progress() }
         self.seed = seed
     }
 
     /// The worker a frame belongs to.
+    @inline(__always)
     func worker(for bytes: UnsafeRawBufferPointer, linkType: LinkType) -> Int {
         var link = LinkLayer()
         guard case .ok = LinkDecoder.decode(bytes, linkType: linkType, into: &link), let base = bytes.baseAddress
@@ -63,44 +82,68 @@ struct FrameDispatch {
         return Int(key.hash(seed: seed) % UInt64(rings.count))
     }
 
-    /// Sends one frame to its worker (after a clock record to every worker when one is due).
-    mutating func dispatch(bytes: UnsafeRawBufferPointer, wireLength: Int, timestamp: Timestamp, linkType: LinkType) {
+    /// Sends one frame to its worker (after a clock record to every worker when one is due). The
+    /// frame's bytes must stay mapped until ``oldestInUse()`` is past them.
+    @inline(__always)
+    func dispatch(bytes: UnsafeRawBufferPointer, wireLength: Int, timestamp: Timestamp, linkType: LinkType) {
         if timestamp > now { now = timestamp }
-        if now >= nextClock {
-            nextClock = now.adding(Worker.expiryInterval)
-            let time = now.nanoseconds
-            for ring in rings {
-                ring.write(tag: Self.clockTag, length: 8) { $0.storeBytes(of: time, as: Int64.self) }
-            }
-        }
+        if now >= nextClock { sendClock() }
         let time = now.nanoseconds
-        rings[worker(for: bytes, linkType: linkType)].write(tag: Self.frameTag, length: Self.frameHeader + bytes.count) {
+        let address = UInt64(UInt(bitPattern: bytes.baseAddress))
+        rings[worker(for: bytes, linkType: linkType)].write(tag: Self.frameTag, length: Self.frameRecord) {
             $0.storeBytes(of: time, as: Int64.self)
-            $0.storeBytes(of: UInt32(truncatingIfNeeded: wireLength), toByteOffset: 8, as: UInt32.self)
-            $0.storeBytes(of: linkType.rawValue, toByteOffset: 12, as: UInt32.self)
-            UnsafeMutableRawBufferPointer(rebasing: $0[Self.frameHeader...]).copyMemory(from: bytes)
+            $0.storeBytes(of: address, toByteOffset: 8, as: UInt64.self)
+            $0.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count), toByteOffset: 16, as: UInt32.self)
+            $0.storeBytes(of: UInt32(truncatingIfNeeded: wireLength), toByteOffset: 20, as: UInt32.self)
+            $0.storeBytes(of: linkType.rawValue, toByteOffset: 24, as: UInt32.self)
         }
+    }
+
+    @inline(never)
+    private func sendClock() {
+        nextClock = now.adding(Worker.expiryInterval)
+        let time = now.nanoseconds
+        for ring in rings {
+            ring.write(tag: Self.clockTag, length: 8) { $0.storeBytes(of: time, as: Int64.self) }
+        }
+    }
+
+    /// The first frame address a worker may still read, `nil` when every worker is done with every
+    /// frame sent. A worker whose ring is drained has finished all its frames; otherwise its
+    /// unfinished frames lie after the last one it finished (frames are sent in file order).
+    func oldestInUse() -> UnsafeRawPointer? {
+        var oldest = Int.max
+        for i in rings.indices where !rings[i].isDrained { oldest = min(oldest, progress[i].lastFinished) }
+        guard oldest != .max else { return nil }
+        // 0: that worker finished no frame yet and may read any frame sent; an address below the
+        // mapping keeps all of it.
+        return UnsafeRawPointer(bitPattern: max(oldest, 1))
     }
 
     /// A worker thread's loop: runs every record of its ring through `worker` until the reader
     /// closed the ring, then flushes the worker's connections and closes its log ring.
-    static func consume(_ ring: ByteRing, into worker: Worker) {
+    static func consume(_ ring: ByteRing, progress: Progress, into worker: Worker) {
         var rounds = 0
         while true {
+            var last = 0
             let n = ring.drain(limit: 256) { tag, payload in
                 let time = Timestamp(nanoseconds: payload.load(as: Int64.self))
                 if tag == clockTag {
                     worker.advanceClock(to: time)
                     return
                 }
-                let wireLength = Int(payload.load(fromByteOffset: 8, as: UInt32.self))
+                let address = Int(truncatingIfNeeded: payload.load(fromByteOffset: 8, as: UInt64.self))
+                let length = Int(payload.load(fromByteOffset: 16, as: UInt32.self))
+                let wireLength = Int(payload.load(fromByteOffset: 20, as: UInt32.self))
                 // The reader wrote a link type the worker decodes (checked before dispatching).
-                let linkType = LinkType(rawValue: payload.load(fromByteOffset: 12, as: UInt32.self)) ?? .ethernet
+                let linkType = LinkType(rawValue: payload.load(fromByteOffset: 24, as: UInt32.self)) ?? .ethernet
                 worker.process(
-                    bytes: UnsafeRawBufferPointer(rebasing: payload[frameHeader...]), wireLength: wireLength,
-                    timestamp: time, linkType: linkType)
+                    bytes: UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: address), count: length),
+                    wireLength: wireLength, timestamp: time, linkType: linkType)
+                last = address
             }
             if n > 0 {
+                if last != 0 { progress.finished(last) }
                 rounds = 0
                 continue
             }

@@ -37,8 +37,9 @@ public final class OfflineRun {
 
     /// Log ring bytes per worker; a record of at most half of it fits (`ByteRing.maxPayload`).
     static let logRingCapacity = 4 << 20
-    /// Frame ring bytes per worker with `--workers N`: room for a few thousand full-size frames.
-    static let frameRingCapacity = 16 << 20
+    /// Frame ring bytes per worker with `--workers N`: room for about 26,000 frame records of 40
+    /// bytes (the frames themselves stay in the file's mapping).
+    static let frameRingCapacity = 1 << 20
 
     /// Processes the file at `path` and closes every log.
     ///
@@ -114,15 +115,15 @@ public final class OfflineRun {
     }
 
     /// Reads every frame of `source` into `body`; a read error after the readable frames is kept
-    /// in the summary.
+    /// in the summary. Frames stay mapped while `oldestInUse` says a worker may still read them.
     private func readAll(
-        _ source: PcapFileSource, into summary: inout Summary,
+        _ source: PcapFileSource, into summary: inout Summary, keepingFrom oldestInUse: () -> UnsafeRawPointer? = { nil },
         _ body: (UnsafeRawBufferPointer, Int, Timestamp, LinkType) -> Void
     ) {
         do {
             // Each frame carries its interface's link type (a pcapng file may mix them); the source
             // delivers only types in `PcapFileSource.supportedLinkTypes`, which all decode.
-            let read = try source.forEachFrame { frame in
+            let read = try source.forEachFrame(keepingFrom: oldestInUse) { frame in
                 guard let linkType = LinkType(rawValue: frame.linkType) else { return }
                 body(frame.bytes, frame.wireLength, frame.timestamp, linkType)
             }
@@ -142,19 +143,19 @@ public final class OfflineRun {
     /// workers' CPUs, so the kernel schedules all of them.
     private func runParallel(_ source: PcapFileSource, workers: [Worker], seed: UInt64, into summary: inout Summary) {
         let rings = workers.map { _ in ByteRing(capacity: Self.frameRingCapacity) }
+        let dispatch = FrameDispatch(rings: rings, seed: seed)
         let online = (try? CPUSet.online().cpus) ?? []
         let pin = online.count >= workers.count + 2
         let threads = workers.indices.map { index in
-            let context = WorkerContext(worker: workers[index], ring: rings[index])
+            let context = WorkerContext(worker: workers[index], ring: rings[index], progress: dispatch.progress[index])
             let cpu = pin ? online[(index + 2) % online.count] : nil
             return JoinableThread {
                 // Pinning is an optimisation; a refused affinity leaves the thread where it is.
                 if let cpu { try? CPUSet([cpu]).pinCurrentThread() }
-                FrameDispatch.consume(context.ring, into: context.worker)
+                FrameDispatch.consume(context.ring, progress: context.progress, into: context.worker)
             }
         }
-        var dispatch = FrameDispatch(rings: rings, seed: seed)
-        readAll(source, into: &summary) { bytes, wireLength, timestamp, linkType in
+        readAll(source, into: &summary, keepingFrom: dispatch.oldestInUse) { bytes, wireLength, timestamp, linkType in
             dispatch.dispatch(bytes: bytes, wireLength: wireLength, timestamp: timestamp, linkType: linkType)
         }
         for ring in rings { ring.close() }
@@ -166,9 +167,11 @@ public final class OfflineRun {
     private final class WorkerContext: @unchecked Sendable {
         let worker: Worker
         let ring: ByteRing
-        init(worker: Worker, ring: ByteRing) {
+        let progress: FrameDispatch.Progress
+        init(worker: Worker, ring: ByteRing, progress: FrameDispatch.Progress) {
             self.worker = worker
             self.ring = ring
+            self.progress = progress
         }
     }
 }

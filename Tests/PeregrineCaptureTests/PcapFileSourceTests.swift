@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
-import PeregrineCapture
+@testable import PeregrineCapture
 import PeregrineCore
 import Testing
 
@@ -147,31 +147,32 @@ import Testing
         try FileManager.default.removeItem(at: dir)
     }
 
-    @Test func batchesDeliverEverythingThenTheReadError() throws {
-        let frames = (1...10).map { PcapTestFiles.Frame(seconds: UInt32($0), fraction: 0, bytes: PcapTestFiles.udpFrame(tag: UInt8($0))) }
-        let path = try write("cut10.pcap", Array(PcapTestFiles.pcap(frames: frames).dropLast(10)))
+    /// Frames handed to other threads stay mapped: pages are given back only before the oldest
+    /// frame still in use, and as reading goes on once nothing is held.
+    @Test func keptFramesAreNotGivenBack() throws {
+        // 40 MB of 1,400-byte frames: five release steps of 8 MB.
+        let frame = PcapTestFiles.udpFrame(tag: 1) + [UInt8](repeating: 0xAB, count: 1336)
+        let frames = (0..<28_000).map { PcapTestFiles.Frame(seconds: UInt32($0), fraction: 0, bytes: frame) }
+        let path = try write("big.pcap", PcapTestFiles.pcap(frames: frames))
         let source = try PcapFileSource(path: path)
-        var tags: [UInt8] = []
-        var sizes: [Int] = []
-        #expect(throws: PcapError.self) {
-            while true {
-                let n = try source.readBatch(max: 4) { tags.append($0.bytes[63]) }
-                sizes.append(n)
-                if n == 0 { break }
+        let base = try #require(source.mappedBase)
+        var held: UnsafeRawPointer?
+        var seen = 0
+        var releasedWhileHeld = 0
+        try source.forEachFrame(keepingFrom: { held }) { f in
+            seen += 1
+            if seen == 1000 { held = f.bytes.baseAddress }
+            if let held { releasedWhileHeld = max(releasedWhileHeld, source.releasedBytes) }
+            if seen == 20_000 {
+                // The held frame's page and everything after it are still mapped.
+                #expect(source.releasedBytes <= held! - base)
+                held = nil
             }
         }
-        #expect(tags == Array(1...9))
-        #expect(sizes == [4, 4, 1])
-        try FileManager.default.removeItem(at: dir)
-    }
-
-    @Test func batchesEndWithZero() throws {
-        let path = try write("ok.pcap", PcapTestFiles.pcap(frames: threeFrames()))
-        let source = try PcapFileSource(path: path)
-        #expect(try source.readBatch(max: 2) { _ in } == 2)
-        #expect(try source.readBatch(max: 2) { _ in } == 1)
-        #expect(try source.readBatch(max: 2) { _ in } == 0)
-        #expect(source.summary.packets == 3)
+        #expect(seen == 28_000)
+        #expect(releasedWhileHeld <= 1000 * 1416)
+        // Once nothing was held, reading went on giving pages back.
+        #expect(source.releasedBytes > 20_000 * 1416)
         try FileManager.default.removeItem(at: dir)
     }
 

@@ -42,10 +42,10 @@ public final class PcapFileSource {
     /// Counts over every frame delivered so far, across all read calls.
     public var summary: PcapReadSummary { cursor.summary }
 
-    /// A read error met by `readBatch` after it had already delivered frames in that call; the next
-    /// call throws it, so the frames before the error are never lost.
-    private var pendingError: PcapError?
     private let file: UnsafeMappedFile
+    /// The first byte of the file's mapping, and how many bytes from there were given back (tests).
+    var mappedBase: UnsafeRawPointer? { file.base }
+    var releasedBytes: Int { file.releasedBytes }
     /// Where reading stands. The read loops copy it into a local and store it back when they
     /// return: per frame, a class property would cost a dynamic exclusivity check (`swift_beginAccess`,
     /// measured at ~150 instructions per packet with callgrind).
@@ -67,6 +67,10 @@ public final class PcapFileSource {
     /// raw IP (101), OpenBSD loopback (108), Linux cooked v1 (113), raw IPv4 (228), raw IPv6 (229),
     /// Linux cooked v2 (276).
     public static let supportedLinkTypes: Set<UInt32> = [0, 1, 101, 108, 113, 228, 229, 276]
+
+    /// Bytes read between two questions to `oldestInUse` when frames are kept
+    /// (``forEachFrame(keepingFrom:_:)``).
+    static let releaseCheckStep = 1 << 20
 
     /// Opens `path` (pcap or pcapng) and compiles the optional BPF `filter`.
     ///
@@ -116,44 +120,38 @@ public final class PcapFileSource {
     ///   frames before a mid-file read error were delivered.
     @discardableResult
     public func forEachFrame(_ body: (borrowing CapturedFrame) throws -> Void) throws -> PcapReadSummary {
-        var local = PcapReadSummary()
-        if let error = takePendingError() { throw error }
-        var cursor = self.cursor
-        defer { self.cursor = cursor }
-        while let frame = try nextFrame(&cursor) {
-            local.count(capturedLength: frame.bytes.count, wireLength: frame.wireLength)
-            try body(frame)
-            file.release(before: cursor.reader.offset)
-        }
-        return local
+        try forEachFrame(keepingFrom: { nil }, body)
     }
 
-    /// Hands at most `max` frames to `body` and returns how many it delivered; 0 means end of file.
+    /// Hands every remaining frame to `body`, in file order, and leaves each frame's bytes mapped
+    /// after `body` returns, for a reader that hands frames to other threads without copying them
+    /// (`--workers N`).
     ///
-    /// Meant for a reader that spreads frames over workers (`--workers N`): `body` copies what it
-    /// keeps, because `frame.bytes` is valid only until `body` returns. A read error met after some
-    /// frames of this batch were delivered is thrown by the next call.
-    /// - Throws: `PcapError.readFailed` when the file cannot be read further.
-    public func readBatch(max: Int, _ body: (CapturedFrame) -> Void) throws(PcapError) -> Int {
-        if let error = takePendingError() { throw error }
-        var delivered = 0
+    /// The bytes of a frame stay valid until the source gives back the pages they lie in. It does so
+    /// as reading goes on, once per `UnsafeMappedFile.releaseGranularity` bytes read, and then only
+    /// for pages wholly before the address `oldestInUse()` returns: the first byte some thread may
+    /// still read (an address below the mapping keeps all of it), or `nil` when every frame
+    /// delivered so far is done with. The mapping itself lives as long as the source.
+    /// - Throws: as ``forEachFrame(_:)``.
+    @discardableResult
+    public func forEachFrame(
+        keepingFrom oldestInUse: () -> UnsafeRawPointer?, _ body: (borrowing CapturedFrame) throws -> Void
+    ) throws -> PcapReadSummary {
         var cursor = self.cursor
         defer { self.cursor = cursor }
-        while delivered < max {
-            let next: CapturedFrame?
-            do {
-                next = try nextFrame(&cursor)
-            } catch {
-                if delivered == 0 { throw error }
-                pendingError = error
-                return delivered
+        let before = cursor.summary
+        // `oldestInUse` is asked at most once per `releaseCheckStep` bytes read.
+        var checkAt = 0
+        while let frame = try nextFrame(&cursor) {
+            try body(frame)
+            let offset = cursor.reader.offset
+            if offset >= checkAt && file.releaseIsDue(before: offset) {
+                let inUse = oldestInUse().map { max(0, $0 - file.base) } ?? offset
+                file.release(before: min(offset, inUse))
+                checkAt = offset &+ Self.releaseCheckStep
             }
-            guard let frame = next else { break }
-            delivered += 1
-            body(frame)
-            file.release(before: cursor.reader.offset)
         }
-        return delivered
+        return cursor.summary.since(before)
     }
 
     /// Capture statistics, or `nil` where the source has none: files never have them (libpcap's
@@ -199,11 +197,6 @@ public final class PcapFileSource {
             }
         }
         return nil
-    }
-
-    private func takePendingError() -> PcapError? {
-        defer { pendingError = nil }
-        return pendingError
     }
 
     // MARK: - Setup helpers

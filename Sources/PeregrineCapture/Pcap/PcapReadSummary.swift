@@ -22,6 +22,16 @@ public struct PcapReadSummary: Equatable, Sendable {
         wireBytes &+= wireLength
         if capturedLength < wireLength { truncatedPackets &+= 1 }
     }
+
+    /// The frames counted here and not in `earlier`, an earlier value of the same summary.
+    public func since(_ earlier: PcapReadSummary) -> PcapReadSummary {
+        var d = PcapReadSummary()
+        d.packets = packets &- earlier.packets
+        d.capturedBytes = capturedBytes &- earlier.capturedBytes
+        d.wireBytes = wireBytes &- earlier.wireBytes
+        d.truncatedPackets = truncatedPackets &- earlier.truncatedPackets
+        return d
+    }
 }
 
 /// Capture statistics in the shape `pcap_stats` gives them.

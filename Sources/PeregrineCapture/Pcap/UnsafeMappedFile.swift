@@ -15,7 +15,7 @@ final class UnsafeMappedFile {
     /// The file's size in bytes (> 0).
     let size: Int
     /// Bytes before this offset were already given back with `MADV_DONTNEED`.
-    private var released = 0
+    private(set) var releasedBytes = 0
 
     /// The granularity of `release(before:)`: one `madvise` per this many bytes read keeps the
     /// system-call cost per packet negligible while bounding what stays mapped.
@@ -47,17 +47,23 @@ final class UnsafeMappedFile {
         munmap(UnsafeMutableRawPointer(mutating: base), size)
     }
 
+    /// Whether reading up to `offset` passed `releaseGranularity` bytes beyond what was given back.
+    @inline(__always)
+    func releaseIsDue(before offset: Int) -> Bool {
+        offset &- releasedBytes >= Self.releaseGranularity
+    }
+
     /// Gives back the pages wholly before `offset`, once at least `releaseGranularity` bytes
     /// accumulated. Nothing before `offset` may be referenced afterwards (it would read back from
     /// the page cache, correctly but slowly).
     ///
     /// The corresponding C call is `madvise(MADV_DONTNEED)`.
     func release(before offset: Int) {
-        guard offset &- released >= Self.releaseGranularity else { return }
+        guard releaseIsDue(before: offset) else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let end = offset & ~(page &- 1)
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + released), end &- released, MADV_DONTNEED)
-        released = end
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + releasedBytes), end &- releasedBytes, MADV_DONTNEED)
+        releasedBytes = end
     }
 
     /// Why a file could not be mapped, as one line.

@@ -118,6 +118,9 @@ public final class ByteRing: @unchecked Sendable {
         }
     }
 
+    /// Whether the consumer has finished with every record written so far. Producer thread only.
+    public var isDrained: Bool { head.load(ordering: .acquiring) == producerTail }
+
     /// Says that no more records will come; the consumer sees ``isFinished`` once it drained them.
     public func close() {
         closed.store(true, ordering: .releasing)

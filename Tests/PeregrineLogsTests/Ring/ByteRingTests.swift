@@ -54,6 +54,17 @@ import Testing
         #expect(tags == [0, 1, 2, 3, 4])
     }
 
+    @Test func drainedOnlyOnceTheConsumerPassedEveryRecord() {
+        let ring = ByteRing(capacity: 4096)
+        #expect(ring.isDrained)
+        for i in 0..<3 { ring.write(tag: UInt32(i), length: 4) { $0.storeBytes(of: UInt32(i), as: UInt32.self) } }
+        #expect(!ring.isDrained)
+        #expect(ring.drain(limit: 2) { _, _ in } == 2)
+        #expect(!ring.isDrained)
+        #expect(ring.drain { _, _ in } == 1)
+        #expect(ring.isDrained)
+    }
+
     @Test func finishedOnlyAfterCloseAndDrain() {
         let ring = ByteRing(capacity: 4096)
         ring.write(tag: 1, length: 8) { $0.storeBytes(of: UInt64(1), as: UInt64.self) }
