@@ -179,9 +179,16 @@ public final class HTTPLog: HTTPEventSink {
     /// `set_state`: the transaction the direction's events go to, created when missing.
     func withInfo(_ isOrig: Bool, _ body: (inout Info) -> Void) {
         let key = isOrig ? states[slot].currentRequest : states[slot].currentResponse
-        var info = states[slot].pending.removeValue(forKey: key) ?? newInfo()
+        var info = takeInfo(key)
         body(&info)
-        states[slot].pending[key] = info
+        states[slot].pending[key] = consume info
+    }
+
+    /// Moves the transaction `key` out of the pending ones, or makes it. (`?? newInfo()` would copy
+    /// the whole `Info`, some twenty references retained and released, on every event.)
+    func takeInfo(_ key: UInt64) -> Info {
+        if let info = states[slot].pending.removeValue(forKey: key) { return info }
+        return newInfo()
     }
 
     func request(method: [UInt8], uri: [UInt8]) {
@@ -207,9 +214,12 @@ public final class HTTPLog: HTTPEventSink {
     }
 
     func reply(version: [UInt8], code: UInt16, reason: [UInt8]) {
-        let s = states[slot]
-        if let current = s.pending[s.currentResponse] {
-            if let c = current.statusCode, !(100...199).contains(c) { states[slot].currentResponse += 1 }
+        // The status of the current response, read in place (a lookup by subscript copies the `Info`).
+        let current = states[slot].pending.index(forKey: states[slot].currentResponse)
+        if let current {
+            if let c = states[slot].pending.values[current].statusCode, !(100...199).contains(c) {
+                states[slot].currentResponse += 1
+            }
         } else {
             states[slot].currentResponse += 1
         }
@@ -261,7 +271,7 @@ public final class HTTPLog: HTTPEventSink {
         var open = isOrig ? states[slot].origFile : states[slot].respFile
         if open == nil {
             let key = isOrig ? states[slot].currentRequest : states[slot].currentResponse
-            var info = states[slot].pending.removeValue(forKey: key) ?? newInfo()
+            var info = takeInfo(key)
             let partial = !isOrig && info.rangeRequest && info.statusCode == 206
             let fuid = files.fuid(handle: handle(info, isOrig: isOrig, range: partial))
             let isNew = files.attach(
@@ -281,7 +291,7 @@ public final class HTTPLog: HTTPEventSink {
                     if let f = info.entityFilename { info.respFilenames.append(f) }
                 }
             }
-            states[slot].pending[key] = info
+            states[slot].pending[key] = consume info
             open = OpenFile(fuid: fuid, transaction: key, partial: partial)
             if isOrig { states[slot].origFile = open } else { states[slot].respFile = open }
         }
@@ -298,7 +308,7 @@ public final class HTTPLog: HTTPEventSink {
         } else if info.respMimeTypes.count < Self.maxFilesPerSide {
             info.respMimeTypes.append(mime)
         }
-        states[slot].pending[file.transaction] = info
+        states[slot].pending[file.transaction] = consume info
     }
 
     func endEntity(isOrig: Bool) {
