@@ -28,6 +28,12 @@ public final class FlowTable {
 
     /// How many connections fit.
     public let capacity: Int
+    /// Memory one connection of capacity costs: its slot, key, hash, list links, list time and
+    /// free-list entry, and at least two hash buckets (the bucket array is the power of two at
+    /// least twice the capacity).
+    public static let bytesPerConnection = MemoryLayout<Connection>.stride + MemoryLayout<FlowKey>.stride
+        + MemoryLayout<UInt64>.stride * 3 + MemoryLayout<UInt32>.stride * 3 + MemoryLayout<UInt8>.stride
+        + MemoryLayout<Int64>.stride
     @usableFromInline let bucketMask: Int
     @usableFromInline let seed: UInt64
     @usableFromInline let buckets: UnsafeMutablePointer<UInt64>
