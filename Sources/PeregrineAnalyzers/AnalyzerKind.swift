@@ -26,6 +26,8 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
     case ftpData = 7
     /// Zeek's `Analyzer::ANALYZER_SMTP`.
     case smtp = 8
+    /// Zeek's `Analyzer::ANALYZER_DHCP`.
+    case dhcp = 9
 
     /// The service this analyzer adds to conn.log's `service` on confirmation (none for PIA).
     public var service: ServiceID? {
@@ -39,6 +41,7 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
         case .ftp: .ftp
         case .ftpData: .ftpData
         case .smtp: .smtp
+        case .dhcp: .dhcp
         }
     }
 
@@ -54,6 +57,7 @@ public enum AnalyzerKind: UInt8, CaseIterable, Sendable {
         case .ftp: "FTP"
         case .ftpData: "FTP_DATA"
         case .smtp: "SMTP"
+        case .dhcp: "DHCP"
         }
     }
 }

@@ -23,6 +23,7 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
     case ftp
     case ftpData
     case smtp
+    case dhcp
 
     /// The conn.log spelling.
     public var name: StaticString {
@@ -40,6 +41,7 @@ public enum ServiceID: UInt8, CaseIterable, Sendable {
         case .ftp: "ftp"
         case .ftpData: "ftp-data"
         case .smtp: "smtp"
+        case .dhcp: "dhcp"
         }
     }
 

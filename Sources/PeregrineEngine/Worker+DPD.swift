@@ -76,7 +76,7 @@ extension Worker {
             c.pointee.analyzer = kind.rawValue
             c.pointee.analyzerSlot = analyzerSlot
             return true
-        case .dns, .ntp, .pia, .ftp, .ftpData, .smtp:
+        case .dns, .ntp, .dhcp, .pia, .ftp, .ftpData, .smtp:
             return false  // no `dpd.sig` row here enables them
         }
     }

@@ -49,7 +49,7 @@ extension Worker {
             dnsFramer.reset(analyzerSlot)
             conn.analyzer = kind.rawValue
             conn.analyzerSlot = analyzerSlot
-        case .ntp, .pia:
+        case .ntp, .dhcp, .pia:
             return  // UDP only; PIA is not a port analyzer
         case .http:
             guard let analyzerSlot = http.attach() else { return }
@@ -125,7 +125,7 @@ extension Worker {
         case .ftp: deliverFTP(slot: slot, data: data, isOriginator: isOriginator)
         case .smtp: deliverSMTP(slot: slot, data: data, isOriginator: isOriginator)
         case .pia: deliverProbe(slot: slot, data: data, isOriginator: isOriginator)
-        case .ntp, .ftpData, nil: break
+        case .ntp, .dhcp, .ftpData, nil: break
         }
     }
 
@@ -139,7 +139,7 @@ extension Worker {
         case .ftp: ftp.gap(flows.connection(at: slot).pointee.analyzerSlot, isOriginator: isOriginator)
         case .smtp: gapSMTP(slot: slot, isOriginator: isOriginator)
         case .pia: gapProbe(slot: slot)
-        case .ntp, .ftpData, nil: break
+        case .ntp, .dhcp, .ftpData, nil: break
         }
     }
 }

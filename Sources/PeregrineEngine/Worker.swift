@@ -37,6 +37,7 @@ final class Worker {
     var dnsLog: DNSLog
     /// ntp.log's policy.
     var ntpLog = NTPLog()
+    var dhcpLog = DHCPLog()
     /// Length-prefix framing of DNS over TCP, per DNS slot.
     let dnsFramer: DNSStreamFramer
     /// The HTTP analyzer's per-connection pool and http.log/files.log's policy.
@@ -322,6 +323,8 @@ final class Worker {
             // direction it arrived with (see Worker+NTP.swift).
             if c.pointee.analyzer == AnalyzerKind.ntp.rawValue && t.checksumValid && t.capturedPayloadLength > 0 {
                 deliverNTP(bytes, t: t, slot: slot, isOriginator: isOrig)
+            } else if c.pointee.analyzer == AnalyzerKind.dhcp.rawValue && t.checksumValid && t.capturedPayloadLength > 0 {
+                deliverDHCP(bytes, t: t, slot: slot, isOriginator: isOrig)
             }
             count(c, isOrig: isOrig, ip: ip)
             // A DNS connection's expiry is the analyzer's timer, not activity: `.other` leaves
@@ -406,7 +409,7 @@ final class Worker {
                     conn.analyzerSlot = analyzerSlot
                     list = .dns
                 }
-            case .ntp:
+            case .ntp, .dhcp:
                 conn.analyzer = kind.rawValue
                 conn.analyzerSlot = 0
             case .http, .ssl, .ssh, .ftp, .ftpData, .smtp, .pia:
@@ -498,6 +501,7 @@ final class Worker {
             log(&c)
             return .remove
         }
+        dhcpLog.expire(now: now, logs: &logs)
         if ipTunnels.count > 0 {
             ipTunnels = ipTunnels.filter { now.since($0.value.lastSeen) < .seconds(Int64(Tunnel.ipTunnelTimeoutSeconds)) }
         }
@@ -509,6 +513,7 @@ final class Worker {
         flows.removeAll { c in log(&c) }
         httpLog.files.endAll()
         httpLog.flush(into: &logs)
+        dhcpLog.flushAll(logs: &logs)
         reportFinal()
     }
 

@@ -32,7 +32,7 @@ public struct LogStreams {
     /// Every stream above, for the writer thread's `LogWriterSet`.
     public var schemas: [LogSchema] {
         [conn, weird, tunnel, dns, ntp, http, files, SSLLog.schema, X509Log.schema, SSHLog.schema, ftp, smtp, analyzer,
-         StatsLog.schema, CaptureLossLog.schema]
+         StatsLog.schema, CaptureLossLog.schema, DHCPLog.schema]
     }
     /// The worker's log ring; this struct is its single producer.
     public let ring: ByteRing

@@ -11,12 +11,15 @@ public enum WellKnownPorts {
     ///
     /// DNS: `base/protocols/dns/main.zeek` registers 53/udp, 137/udp (NetBIOS name service,
     /// which shares DNS's wire format), 5353/udp (multicast DNS) and 5355/udp (LLMNR).
-    /// NTP: 123/udp (`base/protocols/ntp/main.zeek`).
+    /// NTP: 123/udp (`base/protocols/ntp/main.zeek`). DHCP: 67/udp, 68/udp and 4011/udp
+    /// (`base/protocols/dhcp/main.zeek`).
     @inlinable
     public static func udpAnalyzer(responderPort port: UInt16) -> AnalyzerKind? {
         switch port {
         case 53, 137, 5353, 5355: .dns
         case 123: .ntp
+        // base/protocols/dhcp/main.zeek's `ports` (4011 is proxyDHCP).
+        case 67, 68, 4011: .dhcp
         default: nil
         }
     }

@@ -19,7 +19,7 @@ public enum RoleDecision {
         // UDP: the protocol scripts' ports plus the tunnel ports the packet-protocol scripts
         // register (GTPv1 2123/2152, Teredo 3544, VXLAN 4789, AYIYA 5072, Geneve 6081).
         let udp: [UInt32] = [
-            53, 67, 68, 88, 123, 137, 161, 162, 514, 1812, 2123, 2152, 3544, 4789, 5060, 5072, 5353, 5355, 6081,
+            53, 67, 88, 123, 137, 161, 162, 514, 1812, 2123, 2152, 3544, 4789, 5060, 5072, 5353, 5355, 6081,
         ]
         return Set(tcp.map { $0 | 0x10000 } + udp.map { $0 | 0x20000 })
     }()
