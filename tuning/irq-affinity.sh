@@ -18,6 +18,7 @@ Exit status: 0, 2 on a usage or setup error, 3 when --apply had a change refused
 USAGE
 }
 
+# shellcheck source=tuning/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 iface=""
@@ -26,7 +27,10 @@ while [[ $# -gt 0 ]]; do
     case $1 in
     -h | --help) usage; exit 0 ;;
     --apply) tune_apply=1; shift ;;
-    --cpus) cpus=${2:-}; cpulist_expand "$cpus" >/dev/null && [[ -n $cpus ]] || tune_die "--cpus needs a CPU list such as 2-7 or 1,3"; shift 2 ;;
+    --cpus)
+        cpus=${2:-}
+        if [[ -z $cpus ]] || ! cpulist_expand "$cpus" >/dev/null; then tune_die "--cpus needs a CPU list such as 2-7 or 1,3"; fi
+        shift 2 ;;
     -*) tune_die "unknown option '$1' (see --help)" ;;
     *) [[ -z $iface ]] || tune_die "one interface only (run once per interface)"; iface=$1; shift ;;
     esac
@@ -34,7 +38,7 @@ done
 tune_need_interface "$iface"
 tune_need_root
 
-echo "$tune_name: $iface ($([[ $tune_apply -eq 1 ]] && echo apply || echo dry run))"
+echo "$tune_name: $iface ($(tune_mode))"
 
 # The PCI function holds the interrupts and the NUMA node; for virtio_net the net device's parent is
 # the virtio device, whose parent is the PCI function.

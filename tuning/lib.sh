@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
 #
 # lib.sh: what the tuning scripts share (sourced, never run). A script describes each knob once with
@@ -39,6 +40,9 @@ tune_need_interface() {
     [[ -n $1 ]] || tune_die "no interface given (see --help)"
     [[ -e /sys/class/net/$1 ]] || tune_die "no interface '$1' in this network namespace (see 'ip link')"
 }
+
+# tune_mode: "apply" or "dry run", for the first line of output.
+tune_mode() { if [[ $tune_apply -eq 1 ]]; then echo apply; else echo "dry run"; fi; }
 
 tune_say() { printf '%-13s %s\n' "$1" "$2"; }
 tune_detail() { printf '%-13s %s: %s\n' "" "$1" "$2"; }
@@ -114,7 +118,7 @@ cpulist_expand() {
     IFS=, read -ra parts <<<"$1"
     for part in "${parts[@]}"; do
         if [[ $part =~ ^([0-9]+)-([0-9]+)$ ]]; then
-            out+=($(seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"))
+            mapfile -t -O "${#out[@]}" out < <(seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")
         elif [[ $part =~ ^[0-9]+$ ]]; then
             out+=("$part")
         else

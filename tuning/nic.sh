@@ -20,6 +20,7 @@ Exit status: 0, 2 on a usage or setup error, 3 when --apply had a change refused
 USAGE
 }
 
+# shellcheck source=tuning/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 iface=""
@@ -41,7 +42,7 @@ tune_need_tool ethtool ethtool
 tune_need_interface "$iface"
 tune_need_root
 
-echo "$tune_name: $iface ($(ethtool -i "$iface" 2>/dev/null | awk '/^driver:/ {print $2}'), $([[ $tune_apply -eq 1 ]] && echo apply || echo dry run))"
+echo "$tune_name: $iface ($(ethtool -i "$iface" 2>/dev/null | awk '/^driver:/ {print $2}'), $(tune_mode))"
 
 # ---- offloads ---------------------------------------------------------------------------------------
 # feature_value NAME: the value `ethtool -k` shows for NAME, without the "[fixed]"/"[requested ...]" note.

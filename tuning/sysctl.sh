@@ -17,6 +17,7 @@ Exit status: 0, 2 on a usage or setup error, 3 when --apply had a change refused
 USAGE
 }
 
+# shellcheck source=tuning/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 conf=$(cd "$(dirname "$0")" && pwd)/sysctl.d/60-peregrine.conf
@@ -33,7 +34,7 @@ tune_need_tool sysctl procps
 tune_need_root
 [[ -r $conf ]] || tune_die "cannot read $conf"
 
-echo "$tune_name: $conf ($([[ $tune_apply -eq 1 ]] && echo apply || echo dry run))"
+echo "$tune_name: $conf ($(tune_mode))"
 
 sysctl_now() { tr -s ' \t' ' ' <"/proc/sys/${1//.//}"; }
 
