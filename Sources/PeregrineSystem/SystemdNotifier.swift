@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// SOCK_DGRAM and SOCK_CLOEXEC (<sys/socket.h>) come through the shim: the whole-module release build
+// does not see them through Glibc.
+import CPeregrineLinux
 import Glibc
 
 /// systemd's service notification protocol (sd_notify(3)) without libsystemd: newline-separated
