@@ -28,7 +28,9 @@ private final class NotifyListener {
             bytes[0] = 0
         } else {
             var template = Array("/tmp/peregrine-notify.XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw SystemError.syscall(call: "mkdtemp", errno: errno, interface: nil) }
+            guard let made = mkdtemp(&template) else {
+                throw SystemError.syscall(call: "mkdtemp", errno: errno, interface: nil)
+            }
             let dir = String(decoding: UnsafeRawBufferPointer(start: made, count: strlen(made)), as: UTF8.self)
             directory = dir
             name = "\(dir)/notify"
@@ -71,7 +73,8 @@ struct SystemdNotifierTests {
     @Test("sends each state as one datagram to a path or an abstract socket", arguments: [false, true])
     func sends(abstract: Bool) throws {
         let listener = try NotifyListener(abstract: abstract)
-        let notifier = try #require(try SystemdNotifier(environment: ["NOTIFY_SOCKET": listener.name], processID: getpid()))
+        let notifier = try #require(
+            try SystemdNotifier(environment: ["NOTIFY_SOCKET": listener.name], processID: getpid()))
         #expect(notifier.socketName == listener.name)
 
         try notifier.ready()
