@@ -13,6 +13,8 @@ Usage: scripts/install-deps.sh [--help]
 Installs the Debian packages Peregrine needs (only those that are missing):
   build/run:   libpcap-dev zlib1g-dev (HTTP content decoding)
   tests/live:  tcpdump tcpreplay iproute2 ethtool
+  appliance:   systemd (systemd-analyze, -sysusers, -tmpfiles for systemd/ and its tests),
+               python3-seccomp (the unit's sandbox emulated in systemd/tests), procps (sysctl, pgrep)
   bench:       time (/usr/bin/time -v), python3, wireshark-common (capinfos)
   demo trace:  nftables nginx-light dnsmasq-base dropbear-bin openssh-client dnsutils curl openssl
                iputils-ping (what ../shared/bench/make-real-capture.sh uses)
@@ -33,6 +35,7 @@ fi
 PACKAGES=(
     libpcap-dev zlib1g-dev
     tcpdump tcpreplay iproute2 ethtool
+    systemd python3-seccomp procps
     time python3 wireshark-common
     nftables nginx-light dnsmasq-base dropbear-bin openssh-client dnsutils curl openssl iputils-ping
     libbpf-dev libxdp-dev libnuma-dev xdp-tools clang llvm
