@@ -6,7 +6,7 @@
 # ../shared (extracted at run time by Tests/Fuzz/seeds.py; traces never enter the repository),
 # runs each target and prints executions, exec/s and crashes per target.
 #
-# usage: scripts/fuzz.sh [TARGET...]        targets: decode tunnels fragments worker dns ntp http tls x509 ssh
+# usage: scripts/fuzz.sh [TARGET...]        targets: decode tunnels fragments worker dns ntp dhcp http tls x509 ssh
 #                                            ftp smtp dnstcp (default: all)
 # environment:
 #   FUZZ_RUNS=N        inputs per target (libFuzzer -runs; default 1000000)
@@ -23,7 +23,7 @@ runs=${FUZZ_RUNS:-1000000}
 seconds=${FUZZ_SECONDS:-600}
 work=${FUZZ_WORK:-.build/fuzz}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode tunnels fragments worker dns ntp http tls x509 ssh ftp smtp dnstcp)
+[ ${#targets[@]} -gt 0 ] || targets=(decode tunnels fragments worker dns ntp dhcp http tls x509 ssh ftp smtp dnstcp)
 
 # Swift 6.3 on Linux ships libFuzzer with its clang; -sanitize=fuzzer links it and adds coverage.
 # Not -parse-as-library (swift/docs/libFuzzerIntegration.md): SwiftPM links executables with

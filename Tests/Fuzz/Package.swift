@@ -49,6 +49,11 @@ let package = Package(
             path: "NTPParser"
         ),
         .executableTarget(
+            name: "fuzz-dhcp",
+            dependencies: ["FuzzSupport", .product(name: "PeregrineAnalyzers", package: "peregrine")],
+            path: "DHCPParser"
+        ),
+        .executableTarget(
             name: "fuzz-http",
             dependencies: [
                 "FuzzSupport", .product(name: "PeregrineCore", package: "peregrine"),

@@ -11,6 +11,7 @@ Each seed is laid out in the input format its fuzzer documents at the top of its
   worker/     link selector byte + (time step, length, frame) records: windows of each trace
   dns/        options byte + one DNS message (UDP 53, 137, 5353, 5355 payloads)
   ntp/        one NTP payload (UDP 123)
+  dhcp/       one DHCP payload (UDP 67, 68, 4011)
   http/       (control byte, length, bytes) records: TCP payloads on HTTP ports, in trace order
   tls/ ssh/ ftp/ smtp/ dnstcp/
               the same records, one seed per TCP connection on the protocol's ports (its first
@@ -219,6 +220,8 @@ def seed_trace(corpus, path):
                 corpus.add("dns", bytes([5 if ports[1] in DNS_PORTS else 4]) + payload[8:])
             if 123 in ports:
                 corpus.add("ntp", payload[8:])
+            if ports[0] in (67, 68, 4011) or ports[1] in (67, 68, 4011):
+                corpus.add("dhcp", payload[8:])
             for port in ports:
                 if port in UDP_TUNNELS:
                     corpus.add("tunnels", bytes([UDP_TUNNELS[port], 0]) + payload[8:])
