@@ -45,7 +45,7 @@ let package = Package(
             ],
             exclude: [
                 "DNS/README.md", "HTTP/README.md", "Files/README.md", "TLS/README.md", "SSH/README.md",
-                "FTP/README.md", "SMTP/README.md", "DPD/README.md",
+                "FTP/README.md", "SMTP/README.md", "DPD/README.md", "DHCP/README.md",
             ]),
         .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
         .target(

@@ -6,7 +6,8 @@ import PeregrineSessions
 
 /// The FTP analyzer's glue: control-connection bytes in; confirmation (service `ftp`),
 /// ftp.log records, weirds, and the data connections FTP announces (to
-/// ``ExpectedConnections``, so they get service `ftp-data`) out.
+/// ``ExpectedConnections``, so they get service `ftp-data`) out. Data-connection bytes go to
+/// `FTPLog`'s transfers, which feed the files framework.
 extension Worker {
     /// In-order bytes of one direction of an FTP control connection.
     func deliverFTP(slot: Int, data: UnsafeRawBufferPointer, isOriginator: Bool) {
@@ -30,6 +31,14 @@ extension Worker {
         ftpLog.connectionEnded(slot: slot)
         finishFTPDelivery(c)
         ftp.detach(slot)
+        c.analyzer = 0
+        c.analyzerSlot = 0
+    }
+
+    /// A followed data connection is logged or removed: its files end and are written.
+    func endFTPData(connection c: inout Connection) {
+        ftpLog.transferEnded(slot: c.analyzerSlot)
+        ftpLog.files.flush(into: &logs)
         c.analyzer = 0
         c.analyzerSlot = 0
     }

@@ -2,6 +2,7 @@
 import PeregrineAnalyzers
 import PeregrineCore
 import PeregrineDecode
+import PeregrinePolicy
 import PeregrineSessions
 
 /// TCP stream analysis: which analyzer a TCP connection gets, reassembly of its two directions,
@@ -35,8 +36,12 @@ extension Worker {
             originator: conn.originator, responder: conn.responder, responderPort: conn.responderPort, now: now)
         {
             // FTP data: `scheduled_analyzer_applied` adds the service at once; the transfer's
-            // bytes are not analysed yet, so no reassembly is needed.
+            // bytes are followed into the files framework when FTP still remembers the channel.
             if let service = kind.service { conn.services.insert(service.rawValue) }
+            if kind == .ftpData, let slot = ftpLog.attachTransfer(connection: conn, now: now) {
+                conn.analyzer = kind.rawValue
+                conn.analyzerSlot = slot
+            }
             return
         }
         guard let kind = WellKnownPorts.tcpAnalyzer(responderPort: conn.responderPort) else {
@@ -125,7 +130,10 @@ extension Worker {
         case .ftp: deliverFTP(slot: slot, data: data, isOriginator: isOriginator)
         case .smtp: deliverSMTP(slot: slot, data: data, isOriginator: isOriginator)
         case .pia: deliverProbe(slot: slot, data: data, isOriginator: isOriginator)
-        case .ntp, .dhcp, .ftpData, nil: break
+        case .ftpData:
+            ftpLog.transferData(
+                slot: flows.connection(at: slot).pointee.analyzerSlot, data: data, isOriginator: isOriginator, now: now)
+        case .ntp, .dhcp, nil: break
         }
     }
 
@@ -139,7 +147,11 @@ extension Worker {
         case .ftp: ftp.gap(flows.connection(at: slot).pointee.analyzerSlot, isOriginator: isOriginator)
         case .smtp: gapSMTP(slot: slot, isOriginator: isOriginator)
         case .pia: gapProbe(slot: slot)
-        case .ntp, .dhcp, .ftpData, nil: break
+        case .ftpData:
+            ftpLog.transferGap(
+                slot: flows.connection(at: slot).pointee.analyzerSlot, length: length, isOriginator: isOriginator,
+                now: now)
+        case .ntp, .dhcp, nil: break
         }
     }
 }

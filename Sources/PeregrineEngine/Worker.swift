@@ -137,7 +137,7 @@ final class Worker {
         ssh = SSHAnalyzer(capacity: sshSlots)
         sshLog = SSHLog(capacity: sshSlots)
         ftp = FTPAnalyzer(capacity: ftpSlots)
-        ftpLog = FTPLog(capacity: ftpSlots)
+        ftpLog = FTPLog(capacity: ftpSlots, files: httpLog.files)
         smtp = SMTPAnalyzer(capacity: smtpSlots)
         smtpLog = SMTPLog(capacity: smtpSlots)
         smtpTLS = [UInt32](repeating: 0, count: smtpSlots + 1)
@@ -460,6 +460,7 @@ final class Worker {
         if c.analyzer == AnalyzerKind.ssl.rawValue { endSSL(connection: &c) }
         if c.analyzer == AnalyzerKind.ssh.rawValue { endSSH(connection: &c) }
         if c.analyzer == AnalyzerKind.ftp.rawValue { endFTP(connection: &c) }
+        if c.analyzer == AnalyzerKind.ftpData.rawValue { endFTPData(connection: &c) }
         if c.analyzer == AnalyzerKind.smtp.rawValue { endSMTP(connection: &c) }
         if c.analyzer == AnalyzerKind.pia.rawValue {
             if c.analyzerSlot != 0 { detector.detach(c.analyzerSlot) }

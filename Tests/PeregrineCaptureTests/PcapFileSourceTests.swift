@@ -162,7 +162,7 @@ import Testing
         try source.forEachFrame(keepingFrom: { held }) { f in
             seen += 1
             if seen == 1000 { held = f.bytes.baseAddress }
-            if let held { releasedWhileHeld = max(releasedWhileHeld, source.releasedBytes) }
+            if held != nil { releasedWhileHeld = max(releasedWhileHeld, source.releasedBytes) }
             if seen == 20_000 {
                 // The held frame's page and everything after it are still mapped.
                 #expect(source.releasedBytes <= held! - base)

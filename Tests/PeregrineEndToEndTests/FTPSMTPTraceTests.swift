@@ -8,10 +8,11 @@ import Testing
 @Suite struct FTPSMTPTraceTests {
     let http = HTTPTraceTests()
 
-    /// ftp.log without `ts` and `uid`, and without `mime_type` and `fuid`: transfers do not
-    /// reach the files framework yet (see `FTPLog`).
+    /// ftp.log without `ts` and `uid`, and with `fuid` reduced to whether there is one (fuids are
+    /// keyed hashes of the file handle and the run's seed, not Zeek's values).
     func ftpRow(_ row: [String]) -> String {
-        row.enumerated().filter { ![0, 1, 10, 18].contains($0.offset) }.map(\.element).joined(separator: "\t")
+        row.enumerated().filter { ![0, 1].contains($0.offset) }
+            .map { $0.offset == 18 && $0.element != "-" ? "FUID" : $0.element }.joined(separator: "\t")
     }
 
     @Test(arguments: ["ftp-ipv4", "ftp-ipv6"])
@@ -20,6 +21,21 @@ import Testing
         let ours = try #require(logs["ftp"]).map(ftpRow)
         let zeek = try http.baseline(dir + "/ftp.log").map(ftpRow)
         #expect(ours == zeek)
+    }
+
+    /// Each fuid in ftp.log is a file of files.log that came over an `ftp-data` connection.
+    @Test(arguments: ["ftp-ipv4", "ftp-ipv6"])
+    func transfersReachTheFilesFramework(_ name: String) throws {
+        guard let (logs, _) = try http.runCase(name) else { return }
+        let fuids = try #require(logs["ftp"]).map { $0[18] }.filter { $0 != "-" }
+        #expect(!fuids.isEmpty)
+        let files = Dictionary(try #require(logs["files"]).map { ($0[1], $0) }, uniquingKeysWith: { a, _ in a })
+        let services = Dictionary(try #require(logs["conn"]).map { ($0[1], $0[7]) }, uniquingKeysWith: { a, _ in a })
+        for fuid in fuids {
+            let file = try #require(files[fuid], "\(fuid) not in files.log")
+            #expect(file[7] == "FTP_DATA")
+            #expect(services[file[2]] == "ftp-data")
+        }
     }
 
     @Test(arguments: ["ftp-ipv4", "ftp-ipv6"])

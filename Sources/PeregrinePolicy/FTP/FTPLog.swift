@@ -15,9 +15,11 @@ import PeregrineSessions
 /// as in Zeek; whatever is pending when the connection ends is written then.
 ///
 /// Announced data channels are queued in ``expectations`` for the engine's
-/// `ExpectedConnections` (Zeek's `Analyzer::schedule_analyzer` for `ANALYZER_FTP_DATA`).
-/// Transfers are not followed into the files framework yet, so `mime_type` and `fuid` stay
-/// unset.
+/// `ExpectedConnections` (Zeek's `Analyzer::schedule_analyzer` for `ANALYZER_FTP_DATA`), and
+/// remembered by responder address and port (`ftp_data_expected`). A data connection that
+/// arrives is followed into the files framework (`base/protocols/ftp/files.zeek`): its bytes
+/// make a file with source `FTP_DATA`, whose fuid and sniffed MIME type go to the session that
+/// announced the channel, so the next ftp.log line of that session carries them.
 public final class FTPLog {
     /// ftp.log's columns, in Zeek 9's order.
     public static let schema = LogSchema(
@@ -70,6 +72,29 @@ public final class FTPLog {
         var replyMessage: [UInt8]? = nil
         var fileSize: UInt64? = nil
         var dataChannel: DataChannel? = nil
+        /// The file a data connection of this session carries, and its MIME type.
+        var fuid: ConnectionUID? = nil
+        var mimeType: StaticString? = nil
+        /// The control connection the session belongs to (a slot outlives its connection).
+        var owner = ConnectionUID(word0: 0, word1: 0)
+    }
+
+    /// A data connection being followed into the files framework.
+    struct Transfer {
+        /// The session that announced the channel, by slot and owner, if it still exists.
+        var session: Int
+        var owner: ConnectionUID
+        var connection: FilesLog.ConnectionRef
+        var startTime: Timestamp
+        /// The file of each direction (originator, responder) and the bytes delivered so far.
+        var fuids: (ConnectionUID?, ConnectionUID?) = (nil, nil)
+        var offsets: (UInt64, UInt64) = (0, 0)
+    }
+
+    /// The key of `ftp_data_expected`: the data connection's responder address and port.
+    struct ChannelKey: Hashable {
+        var responder: IPAddress
+        var port: UInt16
     }
 
     struct Row {
@@ -83,9 +108,17 @@ public final class FTPLog {
         var replyCode: UInt16?
         var replyMessage: [UInt8]?
         var dataChannel: DataChannel?
+        var mimeType: StaticString?
+        var fuid: ConnectionUID?
     }
 
     var sessions: [Session]
+    /// `ftp_data_expected`: announced channels and the session (slot, owner) that announced them.
+    var channels: [ChannelKey: (session: Int, owner: ConnectionUID, time: Timestamp)] = [:]
+    var transfers: [Transfer?]
+    var transferSlots: AnalyzerSlots
+    /// The worker's files framework (shared with HTTP and SMTP).
+    public let files: FilesLog
     var finished: [Row] = []
     var record = LogRecordEncoder(schema: FTPLog.schema)
     var slot = 0
@@ -101,9 +134,18 @@ public final class FTPLog {
     /// Records written.
     public private(set) var records: UInt64 = 0
 
-    /// Allocates per-slot state for `capacity` connections (the FTP analyzer's pool size).
-    public init(capacity: Int) {
+    /// Announced channels remembered at once (`ftp_data_expected`); the oldest goes first.
+    public static let maxChannels = 1_024
+    /// How long an announced channel is remembered (`&read_expire=5mins`).
+    static let channelLifetime = Interval.seconds(300)
+
+    /// Allocates per-slot state for `capacity` control connections (the FTP analyzer's pool size)
+    /// and as many data connections.
+    public init(capacity: Int, files: FilesLog) {
         sessions = Array(repeating: Session(), count: capacity + 1)
+        transfers = Array(repeating: nil, count: capacity + 1)
+        transferSlots = AnalyzerSlots(capacity: capacity, name: "FTP data")
+        self.files = files
     }
 
     /// Points the policy at the connection holding `slot` before its events are delivered.
@@ -135,6 +177,85 @@ public final class FTPLog {
         finished.removeAll(keepingCapacity: true)
     }
 
+    // MARK: - Data connections
+
+    /// A new connection the engine matched to an announced channel: starts following it, when
+    /// the channel is remembered and a transfer slot is free.
+    /// - Returns: the transfer's slot, or nil (the connection keeps service `ftp-data` only).
+    public func attachTransfer(connection c: Connection, now: Timestamp) -> UInt32? {
+        let key = ChannelKey(responder: c.responder, port: c.responderPort)
+        guard let channel = channels[key], now.since(channel.time) <= Self.channelLifetime,
+            let slot = transferSlots.take()
+        else { return nil }
+        channels[key]?.time = now  // read_expire
+        transfers[Int(slot)] = Transfer(
+            session: channel.session, owner: channel.owner,
+            connection: FilesLog.ConnectionRef(
+                uid: c.uid, originator: c.originator, originatorPort: c.originatorPort, responder: c.responder,
+                responderPort: c.responderPort),
+            startTime: c.startTime)
+        return slot
+    }
+
+    /// In-order bytes of one direction of a followed data connection.
+    public func transferData(slot: UInt32, data: UnsafeRawBufferPointer, isOriginator: Bool, now: Timestamp) {
+        guard var t = transfers[Int(slot)] else { return }
+        let fuid: ConnectionUID
+        if let known = isOriginator ? t.fuids.0 : t.fuids.1 {
+            fuid = known
+        } else {
+            // `FTP::get_file_handle`: the analyzer, the connection's start time and id, the direction.
+            var handle = Array("Analyzer::ANALYZER_FTP_DATA".utf8)
+            handle += Array("\(t.startTime.nanoseconds)".utf8)
+            handle += Array("\(t.connection.originator):\(t.connection.originatorPort)".utf8)
+            handle += Array("\(t.connection.responder):\(t.connection.responderPort)".utf8)
+            handle.append(isOriginator ? 0x54 : 0x46)
+            fuid = files.fuid(handle: handle)
+            if isOriginator { t.fuids.0 = fuid } else { t.fuids.1 = fuid }
+            let isNew = files.attach(
+                fuid, source: "FTP_DATA", depth: 0, isOrig: isOriginator, filename: nil, connection: t.connection,
+                now: now)
+            // `file_over_new_connection`: the announcing session gets the fuid.
+            if isNew, let s = session(of: t) { sessions[s].fuid = fuid }
+        }
+        let offset = isOriginator ? t.offsets.0 : t.offsets.1
+        if isOriginator { t.offsets.0 &+= UInt64(data.count) } else { t.offsets.1 &+= UInt64(data.count) }
+        transfers[Int(slot)] = t
+        if let sniffed = files.data(fuid, data, offset: offset, now: now) { sniffedType(sniffed, t) }
+    }
+
+    /// `length` bytes of one direction of a followed data connection were never seen.
+    public func transferGap(slot: UInt32, length: UInt64, isOriginator: Bool, now: Timestamp) {
+        guard var t = transfers[Int(slot)] else { return }
+        let offset = isOriginator ? t.offsets.0 : t.offsets.1
+        if isOriginator { t.offsets.0 &+= length } else { t.offsets.1 &+= length }
+        transfers[Int(slot)] = t
+        if let fuid = isOriginator ? t.fuids.0 : t.fuids.1 { files.gap(fuid, length: length, offset: offset, now: now) }
+    }
+
+    /// The data connection is removed: its files end (sniffed now if they were short) and the
+    /// channel is forgotten (`finalize_ftp_data`).
+    public func transferEnded(slot: UInt32) {
+        guard let t = transfers[Int(slot)] else { return }
+        for fuid in [t.fuids.0, t.fuids.1].compactMap({ $0 }) {
+            if let sniffed = files.sniffIfNeeded(fuid) { sniffedType(sniffed, t) }
+            files.end(fuid)
+        }
+        channels[ChannelKey(responder: t.connection.responder, port: t.connection.responderPort)] = nil
+        transfers[Int(slot)] = nil
+        transferSlots.give(slot)
+    }
+
+    /// `file_sniff`: the announcing session gets the MIME type.
+    func sniffedType(_ mime: StaticString?, _ t: Transfer) {
+        if let mime, let s = session(of: t) { sessions[s].mimeType = mime }
+    }
+
+    /// The slot of the session that announced `t`'s channel, if that session still runs there.
+    func session(of t: Transfer) -> Int? {
+        sessions[t.session].started && sessions[t.session].owner == t.owner ? t.session : nil
+    }
+
     // MARK: - Script logic
 
     /// Zeek's `set_ftp_session`: the first event of a connection starts its session with the
@@ -142,6 +263,7 @@ public final class FTPLog {
     func startSession() {
         guard !sessions[slot].started else { return }
         sessions[slot].started = true
+        sessions[slot].owner = connection.uid
         sessions[slot].ts = now
         sessions[slot].commandSeq += 1
         sessions[slot].pending.append(
@@ -179,16 +301,25 @@ public final class FTPLog {
                 Row(
                     ts: cmd.ts, connection: connection, user: s.user, password: password, command: cmd.command,
                     arg: arg.isEmpty ? nil : arg, fileSize: s.fileSize, replyCode: s.replyCode,
-                    replyMessage: s.replyMessage, dataChannel: s.dataChannel))
+                    replyMessage: s.replyMessage, dataChannel: s.dataChannel, mimeType: s.mimeType, fuid: s.fuid))
         }
         s.fileSize = nil
         s.dataChannel = nil
+        s.mimeType = nil
+        s.fuid = nil
         sessions[slot] = s
     }
 
     func addExpected(_ channel: DataChannel) {
         sessions[slot].dataChannel = channel
         expectations.append(channel)
+        let key = ChannelKey(responder: channel.responder, port: channel.responderPort)
+        if channels[key] == nil, channels.count >= Self.maxChannels,
+            let oldest = channels.min(by: { $0.value.time < $1.value.time })
+        {
+            channels[oldest.key] = nil
+        }
+        channels[key] = (slot, connection.uid, now)
     }
 
     /// Zeek's `get_pending_cmd`: the pending command that best fits a reply, by whether the
@@ -240,7 +371,7 @@ public final class FTPLog {
         if let p = row.password { p.withUnsafeBytes { r.string($0) } } else { r.unset() }
         row.command.withUnsafeBytes { r.string($0) }
         if let a = row.arg { a.withUnsafeBytes { r.string($0) } } else { r.unset() }
-        r.unset()  // mime_type: transfers are not sniffed yet
+        if let m = row.mimeType { r.string(m) } else { r.unset() }
         if let size = row.fileSize { r.count(size) } else { r.unset() }
         if let code = row.replyCode { r.count(UInt64(code)) } else { r.unset() }
         if let m = row.replyMessage { m.withUnsafeBytes { r.string($0) } } else { r.unset() }
@@ -252,7 +383,7 @@ public final class FTPLog {
         } else {
             for _ in 0..<4 { r.unset() }
         }
-        r.unset()  // fuid: see the type's note
+        if let fuid = row.fuid { r.uid(fuid, prefix: "F") } else { r.unset() }
         logs.write(r)
         record = r
         records &+= 1
