@@ -11,8 +11,9 @@ Usage: scripts/test.sh [--help] [--skip-deps] [-- SWIFT_TEST_ARGS...]
 
   1. scripts/install-deps.sh            (skipped with --skip-deps)
   2. swift build -c release -Xswiftc -warnings-as-errors
-  3. swift test                          (debug; extra arguments after -- go to swift test)
-  4. scripts/corpus-check.sh             (hook: run only if that script exists)
+  3. make -C bpf install DESTDIR=<release bin dir>   (BPF objects next to the binary)
+  4. swift test                          (debug; extra arguments after -- go to swift test)
+  5. scripts/corpus-check.sh             (hook: run only if that script exists)
 Run as root on Debian 12 with Swift 6.3; privileged tests run when root (style.md §6).
 USAGE
 }
@@ -42,6 +43,9 @@ fi
 
 step "release build with warnings as errors"
 swift build -c release -Xswiftc -warnings-as-errors
+
+step "BPF programs (make -C bpf), installed next to the binary"
+make -C bpf install DESTDIR="$(swift build -c release --show-bin-path)"
 
 # Hook for the corpus check: said before the tests when absent, so that the output still ends with
 # Swift Testing's summary line.
