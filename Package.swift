@@ -95,7 +95,7 @@ let package = Package(
             name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
         .testTarget(
             name: "PeregrineEndToEndTests",
-            dependencies: ["PeregrineEngine", "PeregrineTestSupport"]
+            dependencies: ["PeregrineEngine", "PeregrineTestSupport", "PeregrineCapture", "PeregrineDecode"]
         ),
     ]
 )

@@ -65,6 +65,13 @@ public final class LiveRun {
         guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
         var capture = AFPacketConfiguration()
         capture.filter = configuration.captureFilter
+        // One program for every group: the same hash and seed put both halves of a tap in one worker.
+        // The kernel holds it while a group uses it.
+        let fanoutProgram = try configuration.ebpfFanout ? Self.loadFanoutProgram(configuration) : nil
+        if let fanoutProgram {
+            capture.fanoutMode = .ebpf
+            capture.fanoutProgramDescriptor = fanoutProgram.descriptor
+        }
         var groups: [[AFPacketSource]] = []
         for name in interfaces {
             do {
@@ -75,6 +82,7 @@ public final class LiveRun {
                 throw EngineError("\(error)")
             }
         }
+        withExtendedLifetime(fanoutProgram) {}
         let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
         let workers = (0..<configuration.workers).map { index in
             Worker(
@@ -127,6 +135,16 @@ public final class LiveRun {
         }
         if let error = contexts.lazy.compactMap(\.failure).first { throw EngineError(error) }
         return summary
+    }
+
+    /// Loads `bpf/peregrine_fanout.bpf.c`'s program, seeded from the run's seed (tests fix it).
+    static func loadFanoutProgram(_ configuration: Configuration) throws -> FanoutProgram {
+        let seed = configuration.seed.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: .min ... .max)
+        do {
+            return try FanoutProgram(directory: BPFObject.directory(explicit: configuration.bpfDirectory), seed: seed)
+        } catch {
+            throw EngineError("--fanout ebpf: \(error)")
+        }
     }
 
     /// One worker thread's state: its worker and its socket in each interface's group. Used only by

@@ -37,7 +37,8 @@ public enum BPFError: Error, Equatable, Sendable, CustomStringConvertible {
             case EPERM:
                 hint = "loading BPF programs needs CAP_BPF and CAP_NET_ADMIN (or root)"
             case EACCES, EINVAL:
-                hint = "the kernel's verifier rejected the program; this kernel may be too old (bpf/README.md)"
+                hint = "the kernel refused the program (the verifier's reason is quoted); rebuild the objects from "
+                    + "this version's bpf/ with `make -C bpf` and check the kernel version in bpf/README.md"
             default:
                 hint = "see bpf/README.md for the kernel and privileges the programs need"
             }
