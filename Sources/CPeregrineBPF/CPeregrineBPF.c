@@ -195,3 +195,41 @@ int CPeregrineBPF_testRun(
     *return_value = options.retval;
     return 0;
 }
+
+int CPeregrineBPF_attachXDP(int program_descriptor, int interface_index, uint32_t mode) {
+    begin_call();
+    struct bpf_link_create_opts options;
+    memset(&options, 0, sizeof(options));
+    options.sz = sizeof(options);
+    options.flags = mode;
+    int descriptor = bpf_link_create(program_descriptor, interface_index, BPF_XDP, &options);
+    if (descriptor < 0) {
+        errno = -descriptor;
+        return -1;
+    }
+    return descriptor;
+}
+
+int CPeregrineBPF_sumPerCPUCounter(int map_descriptor, uint32_t index, uint64_t *sum) {
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus < 0) {
+        errno = -cpus;
+        return -1;
+    }
+    uint64_t *values = calloc((size_t)cpus, sizeof(uint64_t));
+    if (!values) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int result = bpf_map_lookup_elem(map_descriptor, &index, values);
+    if (result < 0) {
+        free(values);
+        errno = -result;
+        return -1;
+    }
+    uint64_t total = 0;
+    for (int cpu = 0; cpu < cpus; cpu++) total += values[cpu];
+    free(values);
+    *sum = total;
+    return 0;
+}

@@ -55,4 +55,22 @@ int CPeregrineBPF_testRun(
     int program_descriptor, const void *data, uint32_t size, void *data_out, uint32_t *data_out_size,
     uint32_t *return_value);
 
+/* XDP attach modes for CPeregrineBPF_attachXDP (the kernel's XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE). */
+#define CPeregrineBPF_XDP_GENERIC_MODE (1U << 1)
+#define CPeregrineBPF_XDP_NATIVE_MODE (1U << 2)
+
+/*
+ * Attaches a loaded XDP program to interface `interface_index` through a BPF link
+ * (bpf_link_create(BPF_XDP)) in the given mode. Returns the link's descriptor: closing it, or the
+ * process ending in any way, detaches the program, so a crashed sensor leaves none behind.
+ * Returns -1 with errno set on failure.
+ */
+int CPeregrineBPF_attachXDP(int program_descriptor, int interface_index, uint32_t mode);
+
+/*
+ * Sums the per-CPU values of entry `index` of a BPF_MAP_TYPE_PERCPU_ARRAY of __u64 (the XDP
+ * program's counters). Returns 0, or -1 with errno set.
+ */
+int CPeregrineBPF_sumPerCPUCounter(int map_descriptor, uint32_t index, uint64_t *sum);
+
 #endif
