@@ -21,12 +21,13 @@ struct CPeregrineBPF_object {
     char *log;
 };
 
-/* libbpf's warnings on this thread since the last call, for error messages (libbpf prints them to
- * stderr otherwise, and a one-line error must carry them). Debug and info output is dropped. */
+/* libbpf's first warning on this thread since the call began: the cause, where later ones only say
+ * that the object failed. Kept for the error message instead of printed to stderr (a one-line error
+ * must carry it); debug and info output is dropped. The print callback is process-wide. */
 static __thread char last_warning[512];
 
 static int keep_warning(enum libbpf_print_level level, const char *format, va_list arguments) {
-    if (level != LIBBPF_WARN) return 0;
+    if (level != LIBBPF_WARN || last_warning[0]) return 0;
     vsnprintf(last_warning, sizeof(last_warning), format, arguments);
     size_t length = strlen(last_warning);
     while (length > 0 && last_warning[length - 1] == '\n') last_warning[--length] = 0;

@@ -136,7 +136,7 @@ public enum SymmetricFlowHash {
         /// MurmurHash3 x86_32 over the ten words.
         func hash(seed: UInt32) -> UInt32 {
             var h = seed
-            @inline(__always) func mix(_ word: UInt32) {
+            func mix(_ word: UInt32) {
                 var k = word &* 0xCC9E_2D51
                 k = (k << 15 | k >> 17) &* 0x1B87_3593
                 h ^= k
