@@ -137,16 +137,6 @@ public final class LiveRun {
         return summary
     }
 
-    /// Loads `bpf/peregrine_fanout.bpf.c`'s program, seeded from the run's seed (tests fix it).
-    static func loadFanoutProgram(_ configuration: Configuration) throws -> FanoutProgram {
-        let seed = configuration.seed.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.random(in: .min ... .max)
-        do {
-            return try FanoutProgram(directory: BPFObject.directory(explicit: configuration.bpfDirectory), seed: seed)
-        } catch {
-            throw EngineError("--fanout ebpf: \(error)")
-        }
-    }
-
     /// One worker thread's state: its worker and its socket in each interface's group. Used only by
     /// that thread until it is joined.
     final class LiveWorker: @unchecked Sendable {
