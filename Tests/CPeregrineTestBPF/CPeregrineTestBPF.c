@@ -39,3 +39,13 @@ int CPeregrineTestBPF_dropBPFCapabilities(void) {
     /* SYS_capset with pid 0 changes the calling thread only (the raw system call, not libcap). */
     return (int)syscall(SYS_capset, &header, data);
 }
+
+int CPeregrineTestBPF_updateMap(int map_descriptor, const void *key, const void *value) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.map_fd = (unsigned)map_descriptor;
+    attr.key = (unsigned long)key;
+    attr.value = (unsigned long)value;
+    attr.flags = BPF_ANY;
+    return (int)syscall(SYS_bpf, BPF_MAP_UPDATE_ELEM, &attr, sizeof(attr));
+}

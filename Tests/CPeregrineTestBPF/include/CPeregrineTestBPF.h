@@ -17,4 +17,8 @@ int CPeregrineTestBPF_loadLengthParityProgram(void);
 /// sensor started without them reports. Returns 0, or -1 with errno set.
 int CPeregrineTestBPF_dropBPFCapabilities(void);
 
+/// Sets `key` to `value` in the BPF map `map_descriptor` with bpf(BPF_MAP_UPDATE_ELEM, BPF_ANY); for a
+/// per-CPU map `value` holds one value per possible CPU. Returns 0, or -1 with errno set.
+int CPeregrineTestBPF_updateMap(int map_descriptor, const void *key, const void *value);
+
 #endif

@@ -99,10 +99,14 @@ import Testing
         return output.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
     }
 
+    /// Loads `file` as `peregrine` would. The drop filter and shunt table are switched on (with
+    /// empty maps, so nothing is dropped): the verifier removes code behind a feature that is off,
+    /// and this way it checks those paths too.
     func load(_ file: String) throws -> BPFObject {
         var configuration = peregrine_config()
         configuration.hash_seed = Self.seed
         configuration.socket_count = 2
+        configuration.features = PEREGRINE_FEATURE_DROP_FILTER | PEREGRINE_FEATURE_SHUNT
         return try BPFObject(path: try BPFTestObjects.directory() + "/" + file, configuration: configuration)
     }
 

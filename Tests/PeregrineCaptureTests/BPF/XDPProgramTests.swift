@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import CPeregrineBPF
+import CPeregrineTestBPF
 import Foundation
 import PeregrineCapture
 import PeregrineDecode
@@ -72,5 +73,59 @@ import Testing
         } throws: { error in
             "\(error)".hasPrefix("bpf_link_create(BPF_XDP, native, interface 999999) failed")
         }
+    }
+}
+
+/// The XDP program's drop filter and shunt table, run with BPF_PROG_TEST_RUN on hand-built frames.
+@Suite struct XDPFilterAndShuntTests {
+    static let xdpDrop: UInt32 = 1
+    static let xdpPass: UInt32 = 2  // no socket in the XSKMAP during a test run
+
+    func tcp(from src: [UInt8], _ sport: UInt16, to dst: [UInt8], _ dport: UInt16, flags: UInt8) -> [UInt8] {
+        Headers.ethernet(type: 0x0800) + Headers.ipv4(proto: 6, payloadLength: 20, src: src, dst: dst)
+            + Headers.tcp(src: sport, dst: dport, flags: flags)
+    }
+
+    func verdict(_ object: BPFObject, _ frame: [UInt8]) throws -> UInt32 {
+        try frame.withUnsafeBytes { try object.testRun(program: BPFObject.xdpProgramName, packet: $0).returnValue }
+    }
+
+    @Test func filteredAddressesAndShuntedFlowsAreDroppedButFINAndRSTPass() throws {
+        guard geteuid() == 0 else {
+            print("skipped: needs root (CAP_BPF to load programs)")
+            return
+        }
+        var configuration = peregrine_config()
+        configuration.hash_seed = 3
+        configuration.socket_count = 1
+        configuration.features = PEREGRINE_FEATURE_DROP_FILTER | PEREGRINE_FEATURE_SHUNT
+        let object = try BPFObject(
+            path: try BPFTestObjects.directory() + "/" + BPFObject.xdpFileName, configuration: configuration)
+
+        // Drop filter: 192.0.2.0/24, as an IPv4-mapped prefix (96 + 24 bits).
+        var prefix = peregrine_prefix_key()
+        prefix.prefix_length = 96 + 24
+        withUnsafeMutableBytes(of: &prefix.address) { $0.copyBytes(from: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 192, 0, 2, 0]) }
+        var one: UInt8 = 1
+        #expect(CPeregrineTestBPF_updateMap(try object.mapDescriptor(named: "drop_filter"), &prefix, &one) == 0)
+        let ack: UInt8 = 0x10, fin: UInt8 = 0x11, rst: UInt8 = 0x04
+        #expect(try verdict(object, tcp(from: [192, 0, 2, 7], 5000, to: [10, 0, 0, 1], 80, flags: ack)) == Self.xdpDrop)
+        #expect(try verdict(object, tcp(from: [10, 0, 0, 1], 80, to: [192, 0, 2, 7], 5000, flags: ack)) == Self.xdpDrop)
+        #expect(try verdict(object, tcp(from: [192, 0, 3, 7], 5000, to: [10, 0, 0, 1], 80, flags: ack)) == Self.xdpPass)
+
+        // Shunt 10.0.0.1:1234 <-> 10.0.0.2:80 (key endpoints ordered: 10.0.0.1 first).
+        var key = peregrine_flow_key()
+        key.addr_a = (0, 0, 0xFFFF, 0x0A00_0001)
+        key.addr_b = (0, 0, 0xFFFF, 0x0A00_0002)
+        key.ports = 1234 << 16 | 80
+        key.protocol = 6
+        let zeroCounts = [UInt8](repeating: 0, count: 16 * 1024)  // one peregrine_shunt_counts per possible CPU
+        #expect(CPeregrineTestBPF_updateMap(try object.mapDescriptor(named: "shunt"), &key, zeroCounts) == 0)
+        let a: [UInt8] = [10, 0, 0, 1], b: [UInt8] = [10, 0, 0, 2]
+        #expect(try verdict(object, tcp(from: a, 1234, to: b, 80, flags: ack)) == Self.xdpDrop)
+        #expect(try verdict(object, tcp(from: b, 80, to: a, 1234, flags: ack)) == Self.xdpDrop)
+        #expect(try verdict(object, tcp(from: b, 80, to: a, 1234, flags: fin)) == Self.xdpPass)
+        #expect(try verdict(object, tcp(from: a, 1234, to: b, 80, flags: rst)) == Self.xdpPass)
+        #expect(try verdict(object, tcp(from: a, 1235, to: b, 80, flags: ack)) == Self.xdpPass)  // another flow
     }
 }
