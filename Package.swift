@@ -27,6 +27,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "CPeregrineLinux"),
+        // libbpf behind plain C types: <bpf/libbpf.h> cannot meet libpcap's headers in one Swift module
+        // (both define `struct bpf_insn`); the header says more.
+        .target(name: "CPeregrineBPF", linkerSettings: [.linkedLibrary("bpf")]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PeregrineCore"),
         .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap"]),
@@ -35,7 +38,9 @@ let package = Package(
         // per packet (scripts/bench.sh, callgrind). The one exception to Decode importing only Core.
         .target(name: "CPeregrineChecksum"),
         .target(name: "PeregrineDecode", dependencies: ["PeregrineCore", "CPeregrineChecksum"], exclude: ["Tunnels/README.md"]),
-        .target(name: "PeregrineCapture", dependencies: ["PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap"]),
+        .target(
+            name: "PeregrineCapture",
+            dependencies: ["PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap", "CPeregrineBPF"]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
             name: "PeregrineAnalyzers",
@@ -78,7 +83,7 @@ let package = Package(
             name: "PeregrineCaptureTests",
             dependencies: [
                 "PeregrineCapture", "PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap",
-                "CPeregrineTestBPF", "PeregrineTestSupport",
+                "CPeregrineTestBPF", "PeregrineTestSupport", "PeregrineDecode",
             ]
         ),
         .testTarget(name: "PeregrineSessionsTests", dependencies: ["PeregrineSessions", "PeregrineTestSupport"]),
@@ -90,7 +95,7 @@ let package = Package(
             name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
         .testTarget(
             name: "PeregrineEndToEndTests",
-            dependencies: ["PeregrineEngine", "PeregrineTestSupport"]
+            dependencies: ["PeregrineEngine", "PeregrineTestSupport", "PeregrineCapture", "PeregrineDecode"]
         ),
     ]
 )

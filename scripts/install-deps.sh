@@ -18,7 +18,8 @@ Installs the Debian packages Peregrine needs (only those that are missing):
   bench:       time (/usr/bin/time -v), python3, wireshark-common (capinfos)
   demo trace:  nftables nginx-light dnsmasq-base dropbear-bin openssh-client dnsutils curl openssl
                iputils-ping (what ../shared/bench/make-real-capture.sh uses)
-  later:       libbpf-dev libxdp-dev libnuma-dev xdp-tools clang llvm (AF_XDP, BPF programs, NUMA)
+  bpf/:        libbpf-dev linux-libc-dev clang llvm make (BPF programs and their loader)
+  later:       libxdp-dev libnuma-dev xdp-tools (AF_XDP, NUMA)
 Then checks that `swift` is on PATH (or in /opt/swift/usr/bin).
 USAGE
 }
@@ -38,7 +39,8 @@ PACKAGES=(
     systemd python3-seccomp procps
     time python3 wireshark-common
     nftables nginx-light dnsmasq-base dropbear-bin openssh-client dnsutils curl openssl iputils-ping
-    libbpf-dev libxdp-dev libnuma-dev xdp-tools clang llvm
+    libbpf-dev linux-libc-dev clang llvm make
+    libxdp-dev libnuma-dev xdp-tools
 )
 
 missing=()

@@ -45,6 +45,7 @@ fi
 echo "==> release build" >&2
 swift build -c release --product peregrine
 bin=$(swift build -c release --show-bin-path)/peregrine
+make -C bpf install DESTDIR="$(dirname "$bin")" >/dev/null  # --fanout ebpf finds them next to the binary
 
 rm -rf "$out"
 mkdir -p "$out"

@@ -11,11 +11,12 @@ Usage: scripts/test.sh [--help] [--skip-deps] [-- SWIFT_TEST_ARGS...]
 
   1. scripts/install-deps.sh            (skipped with --skip-deps)
   2. swift build -c release -Xswiftc -warnings-as-errors
-  3. tuning/tests/run.sh                 (NIC, IRQ and sysctl scripts on a veth in a netns; root)
-  4. systemd/tests/run.sh                (unit: verify, security score, sysusers/tmpfiles, install.sh,
+  3. make -C bpf install DESTDIR=<release bin dir>   (BPF objects next to the binary)
+  4. tuning/tests/run.sh                 (NIC, IRQ and sysctl scripts on a veth in a netns; root)
+  5. systemd/tests/run.sh                (unit: verify, security score, sysusers/tmpfiles, install.sh,
                                           capture with the unit's capabilities only; root)
-  5. swift test                          (debug; extra arguments after -- go to swift test)
-  6. scripts/corpus-check.sh             (hook: run only if that script exists)
+  6. swift test                          (debug; extra arguments after -- go to swift test)
+  7. scripts/corpus-check.sh             (hook: run only if that script exists)
 Run as root on Debian 12 with Swift 6.3; privileged tests run when root (style.md §6).
 USAGE
 }
@@ -45,6 +46,9 @@ fi
 
 step "release build with warnings as errors"
 swift build -c release -Xswiftc -warnings-as-errors
+
+step "BPF programs (make -C bpf), installed next to the binary"
+make -C bpf install DESTDIR="$(swift build -c release --show-bin-path)"
 
 # The script tests take seconds; they run before the Swift suite so that its summary line stays last.
 step "tuning scripts (tuning/tests/run.sh)"

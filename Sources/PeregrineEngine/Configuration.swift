@@ -22,6 +22,11 @@ public struct Configuration: Sendable {
     public var vlanLogging = false
     /// A capture filter in libpcap syntax.
     public var captureFilter: String? = nil
+    /// Live: spread packets with the project's own symmetric hash program (`bpf/peregrine_fanout.bpf.c`,
+    /// PACKET_FANOUT_EBPF) instead of the kernel's PACKET_FANOUT_HASH (`--fanout ebpf`).
+    public var ebpfFanout = false
+    /// Where the `bpf/` objects are (`--bpf-dir`); `nil`: `PEREGRINE_BPF_DIR`, else beside the binary.
+    public var bpfDirectory: String? = nil
     /// Most connections one worker tracks at once; beyond it the longest-idle one is evicted.
     /// Slots are reserved, not touched, at start: memory grows with the connections actually held.
     public var maxConnections = 262_144

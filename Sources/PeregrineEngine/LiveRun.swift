@@ -65,6 +65,13 @@ public final class LiveRun {
         guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
         var capture = AFPacketConfiguration()
         capture.filter = configuration.captureFilter
+        // One program for every group: the same hash and seed put both halves of a tap in one worker.
+        // The kernel holds it while a group uses it.
+        let fanoutProgram = try configuration.ebpfFanout ? Self.loadFanoutProgram(configuration) : nil
+        if let fanoutProgram {
+            capture.fanoutMode = .ebpf
+            capture.fanoutProgramDescriptor = fanoutProgram.descriptor
+        }
         var groups: [[AFPacketSource]] = []
         for name in interfaces {
             do {
@@ -75,6 +82,7 @@ public final class LiveRun {
                 throw EngineError("\(error)")
             }
         }
+        withExtendedLifetime(fanoutProgram) {}
         let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
         let workers = (0..<configuration.workers).map { index in
             Worker(

@@ -49,6 +49,14 @@ struct Peregrine: ParsableCommand {
         help: "Spread the trace over this many worker threads (flows hashed by address pair; same logs, other row order).")
     var workers = 1
 
+    @Option(
+        name: .long,
+        help: "With -i: how each interface's fanout group spreads flows: hash (the kernel's symmetric hash) or ebpf (the project's symmetric hash program from bpf/).")
+    var fanout: FanoutChoice = .hash
+
+    @Option(name: .long, help: "Directory of the bpf/ objects (default: $PEREGRINE_BPF_DIR, else beside the binary).")
+    var bpfDir: String?
+
     @Argument(help: "Zeek-style Name=value options and built-in policy script names.")
     var arguments: [String] = []
 
@@ -71,6 +79,7 @@ struct Peregrine: ParsableCommand {
         guard (readFile == nil) != (interfaces == nil) else {
             throw ValidationError("give either -r FILE or -i IFACE[,IFACE]")
         }
+        guard fanout == .hash || interfaces != nil else { throw ValidationError("--fanout applies to -i only") }
     }
 
     func run() throws {
@@ -88,6 +97,8 @@ struct Peregrine: ParsableCommand {
             if let logdir { config.logDirectory = logdir }
             config.workers = workers
             config.captureFilter = filter
+            config.ebpfFanout = fanout == .ebpf
+            config.bpfDirectory = bpfDir
             if let interfaces {
                 installStopHandlers()
                 let names = interfaces.split(separator: ",").map(String.init)
@@ -104,6 +115,14 @@ struct Peregrine: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// `--fanout`: how a live interface's fanout group spreads flows over the workers.
+enum FanoutChoice: String, ExpressibleByArgument {
+    /// PACKET_FANOUT_HASH: the kernel's flow hash, symmetric (the default).
+    case hash
+    /// PACKET_FANOUT_EBPF with `bpf/peregrine_fanout.bpf.c`: the project's symmetric flow hash.
+    case ebpf
 }
 
 /// Set by SIGINT and SIGTERM: the live run drains its rings, flushes every connection and exits.

@@ -31,7 +31,7 @@ public struct AFPacketConfiguration: Sendable, Equatable {
     /// its flow's worker, reassembled. Off, fragments hash on addresses alone and may land elsewhere.
     public var defragment: Bool = true
     /// For `.ebpf` fanout: the descriptor of the loaded `BPF_PROG_TYPE_SOCKET_FILTER` program that picks
-    /// the socket (the project's symmetric hash from `bpf/`, loaded by its loader). Required for `.ebpf`,
+    /// the socket (the project's symmetric hash from `bpf/`, loaded by `FanoutProgram`). Required for `.ebpf`,
     /// ignored otherwise.
     public var fanoutProgramDescriptor: CInt? = nil
     /// Whether the socket puts the interface into promiscuous mode (a mirror port needs it).

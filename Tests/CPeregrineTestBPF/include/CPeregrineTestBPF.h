@@ -12,4 +12,13 @@
 /// socket 0 and odd ones to socket 1.
 int CPeregrineTestBPF_loadLengthParityProgram(void);
 
+/// Drops CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_NET_ADMIN from the calling thread's effective and
+/// permitted sets (capabilities are per thread; the rest of the process keeps them), to test what a
+/// sensor started without them reports. Returns 0, or -1 with errno set.
+int CPeregrineTestBPF_dropBPFCapabilities(void);
+
+/// Sets `key` to `value` in the BPF map `map_descriptor` with bpf(BPF_MAP_UPDATE_ELEM, BPF_ANY); for a
+/// per-CPU map `value` holds one value per possible CPU. Returns 0, or -1 with errno set.
+int CPeregrineTestBPF_updateMap(int map_descriptor, const void *key, const void *value);
+
 #endif

@@ -1,0 +1,1 @@
+../../../bpf/include/peregrine_bpf.h

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+import CPeregrineBPF
+import Glibc
+
+/// The XDP program of `bpf/peregrine_xdp.bpf.c`, loaded: parses each frame, applies the drop filter
+/// and the shunt table when enabled, writes the symmetric flow hash into the frame's metadata and
+/// redirects into the XSKMAP entry `hash % socketCount`, counting every outcome per CPU.
+///
+/// AF_XDP workers (which fill the XSKMAP) are not built yet; without a socket in the entry the
+/// program passes the frame on to the kernel and counts it (`Counter.noSocket`).
+public final class XDPProgram {
+    /// The program's per-CPU counters (`enum peregrine_counter` in `bpf/include/peregrine_bpf.h`).
+    public enum Counter: UInt32, CaseIterable, Sendable {
+        case packets = 0, notIP, filtered, shunted, shuntPassed, redirected, noSocket, noMetadata
+    }
+
+    /// Where the program runs.
+    public enum AttachMode: Sendable {
+        /// In the driver (`XDP_FLAGS_DRV_MODE`): the driver must support XDP (veth does).
+        case native
+        /// On the skb, after the driver (`XDP_FLAGS_SKB_MODE`): any interface, slower. On a device
+        /// with several queues it sees every packet as queue 0 (linux-capture-facts.md §3.2).
+        case generic
+    }
+
+    /// The loaded object.
+    public let object: BPFObject
+    /// The program's descriptor.
+    public let descriptor: CInt
+    private let counters: CInt
+
+    /// Loads `peregrine_xdp.bpf.o` from `directory` with the hash seeded by `seed`, for
+    /// `socketCount` sockets, the drop filter and the shunt table off.
+    /// - Throws: `BPFError` (missing object, verifier rejection, missing privileges).
+    public init(directory: String, seed: UInt32, socketCount: UInt32) throws(BPFError) {
+        var configuration = peregrine_config()
+        configuration.hash_seed = seed
+        configuration.socket_count = socketCount
+        object = try BPFObject(path: directory + "/" + BPFObject.xdpFileName, configuration: configuration)
+        descriptor = try object.programDescriptor(named: BPFObject.xdpProgramName)
+        counters = try object.mapDescriptor(named: "counters")
+    }
+
+    /// Attaches the program to the interface `interfaceIndex` through a BPF link; the program stays
+    /// attached while the returned link lives, and the kernel detaches it when the process ends.
+    /// The corresponding C call is `bpf_link_create(BPF_XDP)`.
+    /// - Throws: `BPFError.syscall` (EOPNOTSUPP: no native XDP in the driver; EBUSY: another program
+    ///   is attached to the interface).
+    public func attach(interfaceIndex: CInt, mode: AttachMode) throws(BPFError) -> XDPLink {
+        let flags = mode == .native ? CPeregrineBPF_XDP_NATIVE_MODE : CPeregrineBPF_XDP_GENERIC_MODE
+        let link = CPeregrineBPF_attachXDP(descriptor, interfaceIndex, UInt32(flags))
+        guard link >= 0 else {
+            throw .syscall(call: "bpf_link_create(BPF_XDP, \(mode), interface \(interfaceIndex))", errno: errno)
+        }
+        return XDPLink(descriptor: link)
+    }
+
+    /// The counter summed over every CPU. The corresponding C call is `bpf_map_lookup_elem`.
+    public func count(_ counter: Counter) throws(BPFError) -> UInt64 {
+        var sum: UInt64 = 0
+        guard CPeregrineBPF_sumPerCPUCounter(counters, counter.rawValue, &sum) == 0 else {
+            throw .syscall(call: "bpf_map_lookup_elem(counters, \(counter))", errno: errno)
+        }
+        return sum
+    }
+}
+
+/// An XDP program attached to an interface through a BPF link; releasing it detaches the program.
+public final class XDPLink {
+    /// The link's descriptor.
+    public let descriptor: CInt
+
+    init(descriptor: CInt) { self.descriptor = descriptor }
+
+    deinit {
+        close(descriptor)
+    }
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The structs and numbers shared by the BPF programs in bpf/ and the user-space loader
+ * (Sources/CPeregrineBPF, which reaches this file through a symlink): the only copy of each.
+ * Plain <linux/types.h> types, so the same file compiles for the BPF target and for the host.
+ */
+#ifndef PEREGRINE_BPF_H
+#define PEREGRINE_BPF_H
+
+#include <linux/types.h>
+
+/*
+ * Settings fixed at load time, in the programs' ".rodata.config" section (`const volatile`): the
+ * loader writes them between open and load, and the verifier then treats them as constants, so a
+ * feature that is off costs nothing per packet.
+ */
+struct peregrine_config {
+    /* Seed of the symmetric flow hash (peregrine_hash.h); the same in every program of a run. */
+    __u32 hash_seed;
+    /* XDP: sockets in the XSKMAP; a packet goes to entry `hash % socket_count` (0 counts as 1). */
+    __u32 socket_count;
+    /* XDP: PEREGRINE_FEATURE_* bits. */
+    __u32 features;
+    __u32 reserved;
+};
+
+/* XDP: look both addresses up in the `drop_filter` LPM trie and drop a packet when either matches. */
+#define PEREGRINE_FEATURE_DROP_FILTER 0x1u
+/* XDP: look the flow up in the `shunt` map and drop (and count) its packets in the kernel. */
+#define PEREGRINE_FEATURE_SHUNT 0x2u
+
+/*
+ * The flow key the hash mixes, as ten 32-bit words in host byte order holding the big-endian value
+ * of the packet's bytes: endpoint `a` is the lower of the two (address, port) pairs, so both
+ * directions of a flow give the same key. IPv4 addresses are IPv4-mapped IPv6 (::ffff:a.b.c.d).
+ * Also the key of the `shunt` map.
+ */
+struct peregrine_flow_key {
+    __u32 addr_a[4];
+    __u32 addr_b[4];
+    /* port_a << 16 | port_b; 0 when the packet has no ports (see peregrine_hash.h). */
+    __u32 ports;
+    /* The IP protocol number (the upper-layer protocol for IPv6); 0 for a frame that is not IP. */
+    __u32 protocol;
+};
+
+/* The `drop_filter` LPM trie's key: a prefix of an IPv4-mapped or IPv6 address. */
+struct peregrine_prefix_key {
+    __u32 prefix_length; /* bits, counted over the 128-bit (IPv4-mapped) address */
+    __u8 address[16];
+};
+
+/* The `shunt` map's value (per CPU): what the kernel dropped of a shunted flow. */
+struct peregrine_shunt_counts {
+    __u64 packets;
+    __u64 bytes;
+};
+
+/* Indices of the XDP program's per-CPU `counters` array. */
+enum peregrine_counter {
+    PEREGRINE_COUNTER_PACKETS = 0,       /* every packet the program saw */
+    PEREGRINE_COUNTER_NOT_IP = 1,        /* not IPv4/IPv6 after up to two VLAN tags, or a bad IP header */
+    PEREGRINE_COUNTER_FILTERED = 2,      /* dropped by the drop filter */
+    PEREGRINE_COUNTER_SHUNTED = 3,       /* dropped because their flow is shunted */
+    PEREGRINE_COUNTER_SHUNT_PASSED = 4,  /* FIN or RST of a shunted flow, sent on to its socket */
+    PEREGRINE_COUNTER_REDIRECTED = 5,    /* handed to bpf_redirect_map with a socket in the entry */
+    PEREGRINE_COUNTER_NO_SOCKET = 6,     /* no socket at the entry: passed to the kernel stack */
+    PEREGRINE_COUNTER_NO_METADATA = 7,   /* the driver gave no metadata room for the hash */
+    PEREGRINE_COUNTER_COUNT = 8,
+};
+
+#endif
