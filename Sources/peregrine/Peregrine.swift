@@ -15,7 +15,8 @@ struct Peregrine: ParsableCommand {
         discussion: """
             Reads a pcap or pcapng file (-r) or captures live on interfaces (-i, until SIGINT or \
             SIGTERM) and writes Zeek's logs (conn.log, dns.log, http.log, ...) into the current \
-            directory, as `zeek -r` / `zeek -i` do. Zeek-style options (Name=value) and the \
+            directory, as `zeek -r` / `zeek -i` do (`peregrine sizing --help` plans a sensor). \
+            Zeek-style options (Name=value) and the \
             names of the built-in policy scripts may follow, e.g.:
 
               peregrine -r trace.pcap -C LogAscii::use_json=T Site::local_nets={10.0.0.0/8}
@@ -23,6 +24,20 @@ struct Peregrine: ParsableCommand {
             """,
         version: "0.1.0"
     )
+
+    /// Tools beside the capture, named by the first argument (`peregrine sizing ...`). They are
+    /// dispatched here rather than as ArgumentParser subcommands, which the capture command's
+    /// trailing `Name=value` arguments would swallow.
+    static let tools: [String: any ParsableCommand.Type] = ["sizing": Sizing.self]
+
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let name = arguments.first, let tool = tools[name] {
+            tool.main(Array(arguments.dropFirst()))
+        } else {
+            main(arguments)
+        }
+    }
 
     @Option(name: .customShort("r"), help: "Read packets from this pcap or pcapng file.")
     var readFile: String?
@@ -76,13 +91,14 @@ struct Peregrine: ParsableCommand {
 
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
-        guard (readFile == nil) != (interfaces == nil) else {
-            throw ValidationError("give either -r FILE or -i IFACE[,IFACE]")
-        }
         guard fanout == .hash || interfaces != nil else { throw ValidationError("--fanout applies to -i only") }
     }
 
     func run() throws {
+        // Checked here, not in validate(), which also runs before a subcommand such as `sizing`.
+        guard (readFile == nil) != (interfaces == nil) else {
+            throw ValidationError("give either -r FILE or -i IFACE[,IFACE]")
+        }
         var config = Configuration()
         do {
             for argument in arguments {
