@@ -31,6 +31,7 @@ let package = Package(
         // (both define `struct bpf_insn`); the header says more.
         .target(name: "CPeregrineBPF", linkerSettings: [.linkedLibrary("bpf")]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "PeregrineCore"),
         .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap"]),
         // The checksum's bulk loop in C, compiled for AVX2 and baseline x86-64 and picked at load
@@ -52,7 +53,7 @@ let package = Package(
                 "DNS/README.md", "HTTP/README.md", "Files/README.md", "TLS/README.md", "SSH/README.md",
                 "FTP/README.md", "SMTP/README.md", "DPD/README.md", "DHCP/README.md",
             ]),
-        .target(name: "PeregrineLogs", dependencies: ["PeregrineCore"]),
+        .target(name: "PeregrineLogs", dependencies: ["PeregrineCore", "CZlib", "CZstd"]),
         .target(
             name: "PeregrinePolicy",
             dependencies: [

@@ -11,8 +11,8 @@ usage() {
 Usage: scripts/install-deps.sh [--help]
 
 Installs the Debian packages Peregrine needs (only those that are missing):
-  build/run:   libpcap-dev zlib1g-dev (HTTP content decoding)
-  tests/live:  tcpdump tcpreplay iproute2 ethtool
+  build/run:   libpcap-dev zlib1g-dev (HTTP content decoding, gzip logs) libzstd-dev (zstd logs)
+  tests/live:  tcpdump tcpreplay iproute2 ethtool zstd (checks the archiver's zstd files)
   appliance:   systemd (systemd-analyze, -sysusers, -tmpfiles for systemd/ and its tests),
                python3-seccomp (the unit's sandbox emulated in systemd/tests), procps (sysctl, pgrep)
   bench:       time (/usr/bin/time -v), python3, wireshark-common (capinfos)
@@ -34,8 +34,8 @@ if [[ $# -gt 0 ]]; then
 fi
 
 PACKAGES=(
-    libpcap-dev zlib1g-dev
-    tcpdump tcpreplay iproute2 ethtool
+    libpcap-dev zlib1g-dev libzstd-dev
+    tcpdump tcpreplay iproute2 ethtool zstd
     systemd python3-seccomp procps
     time python3 wireshark-common
     nftables nginx-light dnsmasq-base dropbear-bin openssh-client dnsutils curl openssl iputils-ping
