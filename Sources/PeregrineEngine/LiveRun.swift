@@ -30,9 +30,15 @@ public final class StopFlag: Sendable {
 /// group and the same symmetric hash, both directions of a flow land on the same index in every
 /// group, so the two halves of a tap, captured on two interfaces, meet in one worker.
 ///
-/// Network time is packet time, live as offline. A stop (``StopFlag``) makes every worker drain
-/// the blocks still in its rings, flush every open connection (Zeek's end-of-input drain) and close
-/// its log ring; the writer thread then writes what is left and closes every file with `#close`.
+/// Network time is packet time, live as offline, and follows the wall clock while a worker's
+/// rings are idle (as Zeek's does live), so connections still expire when traffic stops.
+/// stats.log and capture_loss.log are due on the wall clock: a manager thread keeps their
+/// schedule and asks every worker for its lines (`ReportManager`), which each worker writes into
+/// its own log ring when its next poll returns.
+///
+/// A stop (``StopFlag``) makes every worker drain the blocks still in its rings, flush every open
+/// connection (Zeek's end-of-input drain) and close its log ring; the writer thread then writes
+/// what is left and closes every file with `#close`.
 public final class LiveRun {
     public let configuration: Configuration
 
@@ -89,6 +95,12 @@ public final class LiveRun {
                 directory: configuration.logDirectory, schemas: workers[0].logs.schemas,
                 options: LogOptions(useJSON: configuration.useJSON)))
         writer.start()
+        let mailboxes = workers.map { _ in ReportRequests() }
+        for (worker, mailbox) in zip(workers, mailboxes) { worker.reporting.requests = mailbox }
+        let schedule = workers[0].reporting.schedule
+        let manager =
+            schedule.nextDue == ReportSchedule.never
+            ? nil : JoinableThread { ReportManager.run(schedule: schedule, mailboxes: mailboxes, stop: stop) }
         let online = (try? CPUSet.online().cpus) ?? []
         // Pin only when every worker gets a CPU of its own besides CPU 0 (left to the system and
         // the writer); on a smaller box the kernel schedules them.
@@ -105,6 +117,7 @@ public final class LiveRun {
             }
         }
         for thread in threads { thread.join() }
+        manager?.join()
         let written: LogWriterThread.Summary
         do throws(LogWriterError) {
             written = try writer.finish()
@@ -157,11 +170,16 @@ public final class LiveRun {
         }
 
         /// Reads blocks until a stop, then the blocks already filled, then flushes everything.
+        /// Between blocks it serves the manager's report requests; a round that found no block
+        /// moves network time to the wall clock.
         func loop() {
             let wait = sources.count == 1 ? LiveRun.pollMilliseconds : 1
             do throws(AFPacketError) {
                 while !stop.isSet {
-                    for source in sources { _ = try source.withBatch(timeoutMilliseconds: wait, process) }
+                    var frames = 0
+                    for source in sources { frames += try source.withBatch(timeoutMilliseconds: wait, process) }
+                    worker.serveReportRequests()
+                    if frames == 0 { worker.advanceClock(to: Worker.wallClock()) }
                 }
                 for source in sources {
                     while try source.withBatch(timeoutMilliseconds: 0, process) > 0 {}
@@ -169,6 +187,7 @@ public final class LiveRun {
             } catch {
                 failure = "\(error)"
             }
+            worker.serveReportRequests()
             worker.finishAll()
             worker.logs.close()
         }

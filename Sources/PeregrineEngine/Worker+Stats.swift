@@ -34,10 +34,18 @@ struct ReportBaseline {
 /// A worker's stats.log and capture_loss.log state.
 ///
 /// Every worker writes its own lines through its own log ring, named by ``peer`` as a Zeek
-/// cluster worker is (`peer_description`): no manager thread and no shared counters. Offline
-/// and live alike the lines are due on network time, the packets' timestamps.
+/// cluster worker is (`peer_description`): no shared counters. Offline the lines are due on
+/// network time, the packets' timestamps (``schedule``); live the manager thread says when, on
+/// the wall clock (``requests``, `ReportManager`).
 struct WorkerReporting {
+    /// Offline: when the lines are due, on network time. Live the manager thread runs it.
     var schedule: ReportSchedule
+    /// Live: the manager thread's requests; `nil` offline.
+    var requests: ReportRequests? = nil
+    /// Whether a stats.log line was written (the end-of-input line follows a first one).
+    var statsStarted = false
+    /// Start of the current capture-loss interval (Zeek's `last_ts`); `nil` until counting started.
+    var lossSince: Timestamp? = nil
     /// The `peer` column: `zeek` for a single worker (a standalone Zeek), `worker-N` otherwise.
     var peer = "zeek"
     /// Live capture only: the capture sockets' cumulative packets seen on the link and dropped
@@ -55,28 +63,56 @@ struct WorkerReporting {
 }
 
 extension Worker {
-    /// Writes the reports due at the current network time; the expiry pass calls it, and
-    /// `nextExpiryCheck` is pulled forward to the next report so it is never late.
+    /// Offline: writes the reports due at the current network time; the expiry pass calls it, and
+    /// `nextExpiryCheck` is pulled forward to the next report so it is never late. Live the
+    /// manager thread's requests decide instead (``serveReportRequests()``).
     func reportIfDue() {
+        guard reporting.requests == nil else { return }
         let due = reporting.schedule.due(at: now)
         if due.stats { writeStats() }
-        if due.startLoss { reporting.loss = ReportBaseline() }
-        if let delta = due.lossDelta { writeCaptureLoss(delta: delta) }
+        if due.startLoss { startLossCounting() }
+        if due.lossDelta != nil { writeCaptureLoss() }
         if reporting.schedule.nextDue < nextExpiryCheck { nextExpiryCheck = reporting.schedule.nextDue }
+    }
+
+    /// Live: writes what the manager thread asked for since the last call. Network time first
+    /// moves to the request's wall-clock time (as Zeek's does while live input is idle), so the
+    /// lines carry that time and connections due by then expire first.
+    func serveReportRequests() {
+        guard let requests = reporting.requests, let (bits, time) = requests.take() else { return }
+        advanceClock(to: time)
+        if bits & ReportRequests.stats != 0 { writeStats() }
+        if bits & (ReportRequests.startLoss | ReportRequests.loss) != 0 {
+            // A measurement merged with a start the worker never took only starts the counting.
+            if bits & ReportRequests.loss != 0 && reporting.lossSince != nil {
+                writeCaptureLoss()
+            } else {
+                startLossCounting()
+            }
+        }
     }
 
     /// End of input: the last lines, covering the partial interval (Zeek expires its pending
     /// timers at termination, which runs both scheduled events once more).
     func reportFinal() {
-        if reporting.schedule.finalStats() { writeStats() }
-        if let delta = reporting.schedule.finalLoss(now: now) { writeCaptureLoss(delta: delta) }
+        if reporting.statsStarted { writeStats() }
+        if reporting.lossSince != nil { writeCaptureLoss() }
     }
 
-    func writeCaptureLoss(delta: Interval) {
+    /// Capture-loss's first event: ACKs and gaps count from zero from now on.
+    func startLossCounting() {
+        reporting.loss = ReportBaseline()
+        reporting.lossSince = now
+    }
+
+    /// A capture_loss.log line covering the time since the last measurement (or the start).
+    func writeCaptureLoss() {
+        let delta = now.since(reporting.lossSince ?? now)
         let acks = statistics.acks &- reporting.loss.acks, gaps = statistics.gaps &- reporting.loss.gaps
         CaptureLossLog.write(time: now, delta: delta, peer: reporting.peer, gaps: gaps, acks: acks, logs: &logs)
         reporting.loss.acks = statistics.acks
         reporting.loss.gaps = statistics.gaps
+        reporting.lossSince = now
     }
 
     func writeStats() {
@@ -118,6 +154,7 @@ extension Worker {
         s.reassemblyFragments = UInt64(fragments.slotsInUse * fragments.slotCapacity)
         s.reassemblyUnknown = UInt64(detector.inUse * ProtocolDetector.bufferSize)
         StatsLog.write(s, peer: reporting.peer, logs: &logs)
+        reporting.statsStarted = true
         // The line itself is a record: count it in the next interval, not this one.
         reporting.stats = current
     }

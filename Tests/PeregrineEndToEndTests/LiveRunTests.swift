@@ -59,23 +59,11 @@ import Testing
         defer { veth.tearDown() }
         config.logDirectory = live
         config.workers = workers
-        let stop = StopFlag()
-        let outcome = LiveOutcome()
-        let liveConfig = config
-        let capture = JoinableThread {
-            do {
-                outcome.summary = try veth.inCaptureNamespace {
-                    try LiveRun(configuration: liveConfig).run(interfaces: [veth.captureInterface], stop: stop)
-                }
-            } catch {
-                outcome.error = "\(error)"
-            }
-        }
+        let capture = LiveCapture(veth: veth, configuration: config)
         Thread.sleep(forTimeInterval: 1)  // sockets bound and in their fanout group
         let sent = try veth.replay([trace])
         Thread.sleep(forTimeInterval: 1)  // the last blocks retire (10 ms block timeout)
-        stop.stop()
-        capture.join()
+        let outcome = capture.finish()
         #expect(outcome.error == nil)
         let summary = try #require(outcome.summary)
         #expect(summary.packets == UInt64(sent) && summary.kernelDrops == 0)
@@ -112,24 +100,11 @@ import Testing
         try config.load(script: "misc/capture-loss")
         let veth = try VethNamespaces()
         defer { veth.tearDown() }
-        let stop = StopFlag()
-        let outcome = LiveOutcome()
-        let liveConfig = config
-        let capture = JoinableThread {
-            do {
-                outcome.summary = try veth.inCaptureNamespace {
-                    try LiveRun(configuration: liveConfig).run(interfaces: [veth.captureInterface], stop: stop)
-                }
-            } catch {
-                outcome.error = "\(error)"
-            }
-        }
+        let capture = LiveCapture(veth: veth, configuration: config)
         Thread.sleep(forTimeInterval: 1)
         let sent = try veth.replay([trace])
         Thread.sleep(forTimeInterval: 1)
-        stop.stop()
-        capture.join()
-        #expect(outcome.error == nil)
+        #expect(capture.finish().error == nil)
         let text = try String(contentsOfFile: live + "/stats.log", encoding: .utf8)
         let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
             .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
@@ -150,9 +125,75 @@ import Testing
         }
     }
 
-    /// What the capture thread hands back to the test.
-    final class LiveOutcome: @unchecked Sendable {
-        var summary: LiveRun.Summary?
-        var error: String?
+    /// Live, stats.log and capture_loss.log follow the wall clock (the manager thread): with no
+    /// traffic at all, one-second intervals still give a line a second, with Zeek's columns.
+    @Test func liveReportsFollowTheWallClockWithoutTraffic() throws {
+        if let reason = VethNamespaces.skipReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let live = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        var config = Configuration()
+        config.seed = 7
+        config.logDirectory = live
+        try config.load(script: "misc/stats")
+        try config.load(script: "misc/capture-loss")
+        try config.apply(option: "Stats::report_interval=1 sec")
+        try config.apply(option: "CaptureLoss::initial_watch_interval=1 sec")
+        try config.apply(option: "CaptureLoss::watch_interval=1 sec")
+        let veth = try VethNamespaces()
+        defer { veth.tearDown() }
+        let capture = LiveCapture(veth: veth, configuration: config)
+        Thread.sleep(forTimeInterval: 3.3)
+        let outcome = capture.finish()
+        #expect(outcome.error == nil && outcome.summary?.packets == 0)
+
+        func table(_ name: String) throws -> (header: [String], rows: [[String]]) {
+            let lines = try String(contentsOfFile: live + "/\(name).log", encoding: .utf8).split(separator: "\n")
+            return (
+                lines.filter { $0.hasPrefix("#fields") || $0.hasPrefix("#types") }.map(String.init),
+                lines.filter { !$0.hasPrefix("#") }.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+            )
+        }
+        let stats = try table("stats"), loss = try table("capture_loss")
+        #expect(stats.header == StatsLogTests.statsHeader && loss.header == StatsLogTests.captureLossHeader)
+        // At the start, after 1, 2 and 3 s, and at the stop; the box is shared, so allow one late tick.
+        #expect(stats.rows.count >= 4, "\(stats.rows.count) stats.log lines")
+        #expect(stats.rows.allSatisfy { $0.count == 27 && $0[1] == "zeek" && $0[3] == "0" && $0[5] == "0" }, "\(stats.rows)")
+        let times = stats.rows.compactMap { Double($0[0]) }
+        #expect(times.count == stats.rows.count && zip(times, times.dropFirst()).allSatisfy { $1 >= $0 })
+        #expect((times.last ?? 0) - (times.first ?? 0) >= 2.5)
+        // Counting starts at once, measurements after 1, 2 and 3 s and at the stop.
+        #expect(loss.rows.count >= 3, "\(loss.rows.count) capture_loss.log lines")
+        #expect(loss.rows.allSatisfy { $0[2] == "zeek" && $0[3] == "0" && $0[4] == "0" })
+    }
+
+    /// A LiveRun capturing on a veth pair's capture end in a thread of its own, until `finish()`.
+    final class LiveCapture: @unchecked Sendable {
+        let stop = StopFlag()
+        private var summary: LiveRun.Summary?
+        private var error: String?
+        private var thread: JoinableThread?
+
+        init(veth: VethNamespaces, configuration: Configuration) {
+            thread = JoinableThread { [self] in
+                do {
+                    summary = try veth.inCaptureNamespace {
+                        try LiveRun(configuration: configuration).run(interfaces: [veth.captureInterface], stop: stop)
+                    }
+                } catch {
+                    self.error = "\(error)"
+                }
+            }
+        }
+
+        /// Stops the run and waits for it: its summary, or the error it threw.
+        func finish() -> (summary: LiveRun.Summary?, error: String?) {
+            stop.stop()
+            thread?.join()
+            thread = nil
+            return (summary, error)
+        }
     }
 }
