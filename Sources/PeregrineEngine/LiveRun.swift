@@ -30,8 +30,9 @@ public final class StopFlag: Sendable {
 /// group and the same symmetric hash, both directions of a flow land on the same index in every
 /// group, so the two halves of a tap, captured on two interfaces, meet in one worker.
 ///
-/// Network time is packet time, live as offline, and follows the wall clock while a worker's
-/// rings are idle (as Zeek's does live), so connections still expire when traffic stops.
+/// Network time is packet time, live as offline, and follows the wall clock (``idleClockLag``
+/// behind) while a worker's rings are idle, as Zeek's does live, so connections still expire
+/// when traffic stops.
 /// stats.log and capture_loss.log are due on the wall clock: a manager thread keeps their
 /// schedule and asks every worker for its lines (`ReportManager`), which each worker writes into
 /// its own log ring when its next poll returns.
@@ -62,6 +63,14 @@ public final class LiveRun {
 
     /// How long a worker waits in `poll` for a block before checking the stop flag again.
     static let pollMilliseconds: Int32 = 100
+
+    /// How far behind the wall clock an idle worker's network time stays. Packets wait in a ring
+    /// block the worker cannot see yet for up to the block timeout (10 ms), and a loaded machine
+    /// can delay the worker between its empty poll and its clock read; network time moved past
+    /// such packets would stamp their connections with a later time than theirs (a connection
+    /// whose packets all came in such a block would log a zero duration). Inactivity timeouts are
+    /// seconds to minutes, so expiring a second late changes nothing.
+    static let idleClockLag = Interval.seconds(1)
 
     /// Captures on `interfaces` until `stop` is set, then drains and returns.
     /// - Throws: ``EngineError`` naming the interface and the failing call when a socket cannot be
@@ -179,7 +188,10 @@ public final class LiveRun {
                     var frames = 0
                     for source in sources { frames += try source.withBatch(timeoutMilliseconds: wait, process) }
                     worker.serveReportRequests()
-                    if frames == 0 { worker.advanceClock(to: Worker.wallClock()) }
+                    if frames == 0 {
+                        let wall = Worker.wallClock()
+                        worker.advanceClock(to: Timestamp(nanoseconds: wall.nanoseconds &- LiveRun.idleClockLag.nanoseconds))
+                    }
                 }
                 for source in sources {
                     while try source.withBatch(timeoutMilliseconds: 0, process) > 0 {}

@@ -69,59 +69,61 @@ extension Worker {
     func reportIfDue() {
         guard reporting.requests == nil else { return }
         let due = reporting.schedule.due(at: now)
-        if due.stats { writeStats() }
-        if due.startLoss { startLossCounting() }
-        if due.lossDelta != nil { writeCaptureLoss() }
+        if due.stats { writeStats(at: now) }
+        if due.startLoss { startLossCounting(at: now) }
+        if due.lossDelta != nil { writeCaptureLoss(at: now) }
         if reporting.schedule.nextDue < nextExpiryCheck { nextExpiryCheck = reporting.schedule.nextDue }
     }
 
-    /// Live: writes what the manager thread asked for since the last call. Network time first
-    /// moves to the request's wall-clock time (as Zeek's does while live input is idle), so the
-    /// lines carry that time and connections due by then expire first.
+    /// Live: writes what the manager thread asked for since the last call, stamped with the
+    /// request's wall-clock time (the same in every worker's lines of that interval).
     func serveReportRequests() {
         guard let requests = reporting.requests, let (bits, time) = requests.take() else { return }
-        advanceClock(to: time)
-        if bits & ReportRequests.stats != 0 { writeStats() }
+        if bits & ReportRequests.stats != 0 { writeStats(at: time) }
         if bits & (ReportRequests.startLoss | ReportRequests.loss) != 0 {
             // A measurement merged with a start the worker never took only starts the counting.
             if bits & ReportRequests.loss != 0 && reporting.lossSince != nil {
-                writeCaptureLoss()
+                writeCaptureLoss(at: time)
             } else {
-                startLossCounting()
+                startLossCounting(at: time)
             }
         }
     }
 
     /// End of input: the last lines, covering the partial interval (Zeek expires its pending
-    /// timers at termination, which runs both scheduled events once more).
+    /// timers at termination, which runs both scheduled events once more). Offline they carry
+    /// network time, live the wall clock of the stop.
     func reportFinal() {
-        if reporting.statsStarted { writeStats() }
-        if reporting.lossSince != nil { writeCaptureLoss() }
+        let time = reporting.requests == nil ? now : Self.wallClock()
+        if reporting.statsStarted { writeStats(at: time) }
+        if reporting.lossSince != nil { writeCaptureLoss(at: time) }
     }
 
-    /// Capture-loss's first event: ACKs and gaps count from zero from now on.
-    func startLossCounting() {
+    /// Capture-loss's first event: ACKs and gaps count from zero from `time` on.
+    func startLossCounting(at time: Timestamp) {
         reporting.loss = ReportBaseline()
-        reporting.lossSince = now
+        reporting.lossSince = time
     }
 
     /// A capture_loss.log line covering the time since the last measurement (or the start).
-    func writeCaptureLoss() {
-        let delta = now.since(reporting.lossSince ?? now)
+    func writeCaptureLoss(at time: Timestamp) {
+        let delta = time.since(reporting.lossSince ?? time)
         let acks = statistics.acks &- reporting.loss.acks, gaps = statistics.gaps &- reporting.loss.gaps
-        CaptureLossLog.write(time: now, delta: delta, peer: reporting.peer, gaps: gaps, acks: acks, logs: &logs)
+        CaptureLossLog.write(time: time, delta: delta, peer: reporting.peer, gaps: gaps, acks: acks, logs: &logs)
         reporting.loss.acks = statistics.acks
         reporting.loss.gaps = statistics.gaps
-        reporting.lossSince = now
+        reporting.lossSince = time
     }
 
-    func writeStats() {
+    /// A stats.log line at `time` covering the counts since the last one; `pkt_lag` (live) is the
+    /// wall clock minus network time, as Zeek's `current_time() - network_time()`.
+    func writeStats(at time: Timestamp) {
         var current = ReportBaseline(
             packets: packets, bytes: statistics.bytes, records: logs.records, tcp: statistics.tcpCreated,
             udp: statistics.udpCreated, icmp: statistics.icmpCreated, files: httpLog.files.filesSeen)
         let last = reporting.stats
         var s = StatsLog.Sample()
-        s.time = now
+        s.time = time
         s.memoryMB = Self.peakResidentBytes() / 1_048_576
         s.packets = current.packets &- last.packets
         s.bytes = current.bytes &- last.bytes
