@@ -21,6 +21,17 @@ public final class StopFlag: Sendable {
     public var isSet: Bool { flag.load(ordering: .acquiring) }
 }
 
+/// A request to reopen every log file (SIGHUP, for external rotation), safe to make from a signal
+/// handler (one atomic increment); the run's writer thread acts on it (`LogReopenRequest`).
+public final class ReopenFlag: Sendable {
+    let request = LogReopenRequest()
+
+    public init() {}
+
+    /// Asks the writer thread to end every open log file with `#close` and start new ones.
+    public func reopen() { request.request() }
+}
+
 /// `peregrine -i IFACE[,IFACE] [--workers N]`: live capture on TPACKET_V3 rings, one worker thread
 /// per ring, logs through the workers' rings to one writer thread.
 ///
@@ -39,7 +50,9 @@ public final class StopFlag: Sendable {
 ///
 /// A stop (``StopFlag``) makes every worker drain the blocks still in its rings, flush every open
 /// connection (Zeek's end-of-input drain) and close its log ring; the writer thread then writes
-/// what is left and closes every file with `#close`.
+/// what is left and closes every file with `#close`. A ``ReopenFlag`` (SIGHUP) makes the
+/// writer thread end every open file with `#close` and start each stream's file anew with its
+/// next record, for external rotation.
 public final class LiveRun {
     public let configuration: Configuration
 
@@ -73,9 +86,11 @@ public final class LiveRun {
     static let idleClockLag = Interval.seconds(1)
 
     /// Captures on `interfaces` until `stop` is set, then drains and returns.
+    /// - Parameters:
+    ///   - reopen: requests to reopen the log files (SIGHUP), served by the writer thread.
     /// - Throws: ``EngineError`` naming the interface and the failing call when a socket cannot be
     ///   opened (missing interface, no permission, bad ring settings) or the logs cannot be written.
-    public func run(interfaces: [String], stop: StopFlag) throws -> Summary {
+    public func run(interfaces: [String], stop: StopFlag, reopen: ReopenFlag? = nil) throws -> Summary {
         guard !interfaces.isEmpty else { throw EngineError("-i needs at least one interface") }
         guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
         var capture = AFPacketConfiguration()
@@ -102,7 +117,8 @@ public final class LiveRun {
             rings: workers.map(\.logs.ring),
             writers: LogWriterSet(
                 directory: configuration.logDirectory, schemas: workers[0].logs.schemas,
-                options: LogOptions(useJSON: configuration.useJSON)))
+                options: LogOptions(useJSON: configuration.useJSON)),
+            reopen: reopen?.request)
         writer.start()
         let mailboxes = workers.map { _ in ReportRequests() }
         for (worker, mailbox) in zip(workers, mailboxes) { worker.reporting.requests = mailbox }

@@ -91,7 +91,8 @@ struct Peregrine: ParsableCommand {
             if let interfaces {
                 installStopHandlers()
                 let names = interfaces.split(separator: ",").map(String.init)
-                _ = try LiveRun(configuration: config).run(interfaces: names, stop: stopRequested)
+                _ = try LiveRun(configuration: config).run(
+                    interfaces: names, stop: stopRequested, reopen: reopenRequested)
                 return
             }
             let summary = try OfflineRun(configuration: config).run(path: Self.resolveInput(readFile ?? ""))
@@ -109,10 +110,18 @@ struct Peregrine: ParsableCommand {
 /// Set by SIGINT and SIGTERM: the live run drains its rings, flushes every connection and exits.
 let stopRequested = StopFlag()
 
-/// SIGINT and SIGTERM stop a live run cleanly (the handler does one atomic store).
+/// Set by SIGHUP: the writer thread closes every log file and starts new ones (external rotation).
+let reopenRequested = ReopenFlag()
+
+/// SIGINT and SIGTERM stop a live run cleanly; SIGHUP reopens its log files. Each handler does
+/// one atomic operation, which is async-signal-safe; the threads of the run act on it. Both
+/// globals are touched first here, so no handler runs their lazy initialisation.
 func installStopHandlers() {
+    _ = stopRequested
+    _ = reopenRequested
     signal(SIGINT) { _ in stopRequested.stop() }
     signal(SIGTERM) { _ in stopRequested.stop() }
+    signal(SIGHUP) { _ in reopenRequested.reopen() }
 }
 
 /// Writes one line to standard error (the C `stderr` global is not concurrency-safe in Swift 6).
