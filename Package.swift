@@ -27,9 +27,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "CPeregrineLinux"),
+        .systemLibrary(name: "CNuma", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PeregrineCore"),
-        .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap"]),
+        .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap", "CNuma"]),
         // The checksum's bulk loop in C, compiled for AVX2 and baseline x86-64 and picked at load
         // time: Swift cannot select instructions per CPU, and the loop is the largest single cost
         // per packet (scripts/bench.sh, callgrind). The one exception to Decode importing only Core.

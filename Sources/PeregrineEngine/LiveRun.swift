@@ -68,6 +68,9 @@ public final class LiveRun {
         public var connections: UInt64 = 0
         /// Times a worker waited on a full log ring.
         public var logRingFullWaits: UInt64 = 0
+        /// The CPU each worker was pinned to, `nil` when the kernel scheduled them (fewer CPUs
+        /// than workers and no `--cpus`).
+        public var workerCPUs: [Int]? = nil
     }
 
     public init(configuration: Configuration) {
@@ -105,42 +108,35 @@ public final class LiveRun {
                 throw EngineError("\(error)")
             }
         }
+        let cpus = try Self.workerCPUs(
+            list: configuration.cpuList, workers: configuration.workers,
+            numaNode: groups.lazy.compactMap { $0[0].interface.numaNode }.first)
         let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
-        let workers = (0..<configuration.workers).map { index in
-            Worker(
-                config: configuration, logs: OfflineRun.makeLogStreams(configuration),
-                seed: index == 0 ? seed : seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
-        }
-        // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
-        if workers.count > 1 { for (i, w) in workers.enumerated() { w.reporting.peer = "worker-\(i + 1)" } }
+        let logs = (0..<configuration.workers).map { _ in OfflineRun.makeLogStreams(configuration) }
         let writer = LogWriterThread(
-            rings: workers.map(\.logs.ring),
+            rings: logs.map(\.ring),
             writers: LogWriterSet(
-                directory: configuration.logDirectory, schemas: workers[0].logs.schemas,
+                directory: configuration.logDirectory, schemas: logs[0].schemas,
                 options: LogOptions(useJSON: configuration.useJSON)),
             reopen: reopen?.request)
         writer.start()
-        let mailboxes = workers.map { _ in ReportRequests() }
-        for (worker, mailbox) in zip(workers, mailboxes) { worker.reporting.requests = mailbox }
-        let schedule = workers[0].reporting.schedule
+        let contexts = logs.indices.map { i in
+            LiveWorker(
+                index: i, cpu: cpus?[i], sources: groups.map { $0[i] }, stop: stop, configuration: configuration,
+                logs: logs[i], seed: i == 0 ? seed : seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15,
+                // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
+                peer: logs.count > 1 ? "worker-\(i + 1)" : "zeek")
+        }
+        let mailboxes = contexts.map(\.requests)
+        let schedule = ReportSchedule(configuration: configuration)
         let manager =
             schedule.nextDue == ReportSchedule.never
-            ? nil : JoinableThread { ReportManager.run(schedule: schedule, mailboxes: mailboxes, stop: stop) }
-        let online = (try? CPUSet.online().cpus) ?? []
-        // Pin only when every worker gets a CPU of its own besides CPU 0 (left to the system and
-        // the writer); on a smaller box the kernel schedules them.
-        let pin = online.count >= workers.count + 1
-        let contexts = workers.indices.map { i in
-            LiveWorker(worker: workers[i], sources: groups.map { $0[i] }, stop: stop)
-        }
-        let threads = contexts.indices.map { i in
-            let context = contexts[i]
-            let cpu = pin ? online[(i + 1) % online.count] : nil
-            return JoinableThread {
-                if let cpu { try? CPUSet([cpu]).pinCurrentThread() }
-                context.loop()
+            ? nil
+            : JoinableThread {
+                CPUSet.nameCurrentThread("peregrine-mgr")
+                ReportManager.run(schedule: schedule, mailboxes: mailboxes, stop: stop)
             }
-        }
+        let threads = contexts.map { context in JoinableThread { context.run() } }
         for thread in threads { thread.join() }
         manager?.join()
         let written: LogWriterThread.Summary
@@ -150,10 +146,11 @@ public final class LiveRun {
             throw EngineError(error.description)
         }
         var summary = Summary()
+        summary.workerCPUs = cpus
         summary.logRingFullWaits = written.ringFullWaits
         for context in contexts {
             summary.packets &+= context.packets
-            summary.connections &+= context.worker.logs.connRecords
+            summary.connections &+= context.connections
         }
         for group in groups {
             for source in group {
@@ -167,22 +164,99 @@ public final class LiveRun {
         return summary
     }
 
-    /// One worker thread's state: its worker and its socket in each interface's group. Used only by
-    /// that thread until it is joined.
+    /// The CPU each worker is pinned to, or `nil` to leave them to the kernel.
+    ///
+    /// With `list` (`--cpus`), worker `i` gets the list's `i`-th CPU; every CPU named must be
+    /// online and allowed to this process, and there must be one per worker. Without it the
+    /// candidates are the CPUs of the capture interface's NUMA node (all online CPUs when it has
+    /// none, as virtual devices do, or when the node has fewer CPUs than workers), CPU 0 left to
+    /// the system, the writer and interrupts whenever enough others remain. With fewer candidates
+    /// than workers nothing is pinned.
+    /// - Throws: ``EngineError`` naming the CPUs that are missing or too few.
+    static func workerCPUs(list: String?, workers: Int, numaNode: Int?) throws -> [Int]? {
+        let usable: CPUSet
+        do {
+            usable = try CPUSet.online().intersection(CPUSet.currentThreadAffinity())
+        } catch {
+            throw EngineError("cannot read the CPUs: \(error)")
+        }
+        if let list {
+            let wanted: CPUSet
+            do {
+                wanted = try CPUSet(parsing: list)
+            } catch {
+                throw EngineError("--cpus: \(error)")
+            }
+            let missing = wanted.subtracting(usable)
+            guard missing.cpus.isEmpty else {
+                let noun = missing.cpus.count == 1 ? "CPU \(missing) does" : "CPUs \(missing) do"
+                throw EngineError("--cpus \(list): \(noun) not exist or are not online (usable CPUs: \(usable))")
+            }
+            guard wanted.cpus.count >= workers else {
+                throw EngineError(
+                    "--cpus \(list) names \(wanted.cpus.count) CPU(s) for \(workers) workers: each worker needs a CPU of its own")
+            }
+            return Array(wanted.cpus.prefix(workers))
+        }
+        var candidates = usable
+        if let numaNode, let local = try? CPUSet.ofNUMANode(numaNode).intersection(usable), local.cpus.count >= workers {
+            candidates = local
+        }
+        let spared = candidates.subtracting(CPUSet([0]))
+        if spared.cpus.count >= workers { return Array(spared.cpus.prefix(workers)) }
+        if candidates.cpus.count >= workers { return Array(candidates.cpus.prefix(workers)) }
+        return nil
+    }
+
+    /// One worker thread: what it needs to build its worker, and what it reports back once it
+    /// ended. Used only by that thread until it is joined.
     final class LiveWorker: @unchecked Sendable {
-        let worker: Worker
+        let index: Int
+        let cpu: Int?
         let sources: [AFPacketSource]
         let stop: StopFlag
-        var packets: UInt64 = 0
+        let requests = ReportRequests()
+        private let configuration: Configuration
+        private let logs: LogStreams
+        private let seed: UInt64
+        private let peer: String
+        /// Frames processed and conn.log records written, read after the thread ended.
+        private(set) var packets: UInt64 = 0
+        private(set) var connections: UInt64 = 0
         /// A capture error that ended this worker early.
-        var failure: String?
+        private(set) var failure: String?
 
-        init(worker: Worker, sources: [AFPacketSource], stop: StopFlag) {
-            self.worker = worker
+        init(
+            index: Int, cpu: Int?, sources: [AFPacketSource], stop: StopFlag, configuration: Configuration,
+            logs: LogStreams, seed: UInt64, peer: String
+        ) {
+            self.index = index
+            self.cpu = cpu
             self.sources = sources
             self.stop = stop
-            // Read by this worker's thread when its stats.log line is due (the kernel counters
-            // reset on each read; the source keeps the totals).
+            self.configuration = configuration
+            self.logs = logs
+            self.seed = seed
+            self.peer = peer
+        }
+
+        /// The thread's body. It names itself (`peregrine-w0` ...), and when it has a CPU, asks for
+        /// memory from that CPU's NUMA node and pins itself there; only then it builds its worker,
+        /// so the flow table, reassembly buffers and pools are first touched, and therefore
+        /// placed, on that node.
+        func run() {
+            CPUSet.nameCurrentThread("peregrine-w\(index)")
+            if let cpu {
+                if let node = NUMA.node(ofCPU: cpu) { NUMA.preferNodeForCurrentThread(node) }
+                // `workerCPUs` checked the CPU against the online ones and this process's affinity.
+                try? CPUSet([cpu]).pinCurrentThread()
+            }
+            let worker = Worker(config: configuration, logs: logs, seed: seed)
+            worker.reporting.peer = peer
+            worker.reporting.requests = requests
+            // Read by this thread when its stats.log line is due (the kernel counters reset on
+            // each read; the source keeps the totals).
+            let sources = self.sources
             worker.reporting.captureStatistics = {
                 var link: UInt64 = 0, dropped: UInt64 = 0
                 for source in sources {
@@ -192,12 +266,24 @@ public final class LiveRun {
                 }
                 return (link, dropped)
             }
+            capture(worker)
+            connections = worker.logs.connRecords
         }
 
         /// Reads blocks until a stop, then the blocks already filled, then flushes everything.
         /// Between blocks it serves the manager's report requests; a round that found no block
-        /// moves network time to the wall clock.
-        func loop() {
+        /// moves network time to the wall clock (``LiveRun/idleClockLag`` behind).
+        private func capture(_ worker: Worker) {
+            var packets: UInt64 = 0
+            func process(_ batch: AFPacketBatch) {
+                for frame in batch {
+                    guard let linkType = LinkType(rawValue: frame.linkType) else { continue }
+                    packets &+= 1
+                    worker.process(
+                        bytes: frame.bytes, wireLength: frame.wireLength, timestamp: frame.timestamp,
+                        linkType: linkType)
+                }
+            }
             let wait = sources.count == 1 ? LiveRun.pollMilliseconds : 1
             do throws(AFPacketError) {
                 while !stop.isSet {
@@ -218,15 +304,7 @@ public final class LiveRun {
             worker.serveReportRequests()
             worker.finishAll()
             worker.logs.close()
-        }
-
-        func process(_ batch: AFPacketBatch) {
-            for frame in batch {
-                guard let linkType = LinkType(rawValue: frame.linkType) else { continue }
-                packets &+= 1
-                worker.process(
-                    bytes: frame.bytes, wireLength: frame.wireLength, timestamp: frame.timestamp, linkType: linkType)
-            }
+            self.packets = packets
         }
     }
 }

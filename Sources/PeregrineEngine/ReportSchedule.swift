@@ -38,6 +38,15 @@ public struct ReportSchedule: Sendable, Equatable {
         nextLoss = lossInterval != nil ? Timestamp.zero.adding(lossInitialInterval) : Self.never
     }
 
+    /// The schedule `configuration` asks for: stats.log with `misc/stats`, capture_loss.log with
+    /// `misc/capture-loss`, at their configured intervals.
+    init(configuration c: Configuration) {
+        self.init(
+            statsInterval: c.statsLogging ? c.statsInterval : nil,
+            lossInterval: c.captureLossLogging ? c.captureLossInterval : nil,
+            lossInitialInterval: c.captureLossInitialInterval)
+    }
+
     /// The earliest network time at which something is due.
     public var nextDue: Timestamp { min(nextStats, nextLoss) }
 

@@ -55,10 +55,7 @@ struct WorkerReporting {
     var loss = ReportBaseline()
 
     init(config: Configuration) {
-        schedule = ReportSchedule(
-            statsInterval: config.statsLogging ? config.statsInterval : nil,
-            lossInterval: config.captureLossLogging ? config.captureLossInterval : nil,
-            lossInitialInterval: config.captureLossInitialInterval)
+        schedule = ReportSchedule(configuration: config)
     }
 }
 

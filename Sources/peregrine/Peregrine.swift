@@ -49,6 +49,15 @@ struct Peregrine: ParsableCommand {
         help: "Spread the trace over this many worker threads (flows hashed by address pair; same logs, other row order).")
     var workers = 1
 
+    @Option(
+        name: .long,
+        help: """
+            With -i, pin the workers to these CPUs (e.g. 2-5,8; worker i gets the i-th in ascending \
+            order). Default: the CPUs of the interface's NUMA node, CPU 0 left free when enough others \
+            remain.
+            """)
+    var cpus: String?
+
     @Argument(help: "Zeek-style Name=value options and built-in policy script names.")
     var arguments: [String] = []
 
@@ -71,6 +80,7 @@ struct Peregrine: ParsableCommand {
         guard (readFile == nil) != (interfaces == nil) else {
             throw ValidationError("give either -r FILE or -i IFACE[,IFACE]")
         }
+        guard cpus == nil || interfaces != nil else { throw ValidationError("--cpus applies to live capture (-i)") }
     }
 
     func run() throws {
@@ -88,6 +98,7 @@ struct Peregrine: ParsableCommand {
             if let logdir { config.logDirectory = logdir }
             config.workers = workers
             config.captureFilter = filter
+            config.cpuList = cpus
             if let interfaces {
                 installStopHandlers()
                 let names = interfaces.split(separator: ",").map(String.init)
@@ -116,12 +127,18 @@ let reopenRequested = ReopenFlag()
 /// SIGINT and SIGTERM stop a live run cleanly; SIGHUP reopens its log files. Each handler does
 /// one atomic operation, which is async-signal-safe; the threads of the run act on it. Both
 /// globals are touched first here, so no handler runs their lazy initialisation.
+/// The three signals are also unblocked: a parent may have started us with them blocked (Foundation's
+/// `Process` passes its thread's signal mask on), and every thread started later inherits the mask.
 func installStopHandlers() {
     _ = stopRequested
     _ = reopenRequested
     signal(SIGINT) { _ in stopRequested.stop() }
     signal(SIGTERM) { _ in stopRequested.stop() }
     signal(SIGHUP) { _ in reopenRequested.reopen() }
+    var handled = sigset_t()
+    sigemptyset(&handled)
+    for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&handled, number) }
+    sigprocmask(SIG_UNBLOCK, &handled, nil)
 }
 
 /// Writes one line to standard error (the C `stderr` global is not concurrency-safe in Swift 6).
