@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+#if canImport(Glibc)
+import Glibc
+#endif
 import PeregrineCapture
 import PeregrineCore
 import PeregrineDecode
@@ -105,7 +108,7 @@ public final class LiveRun {
                     try AFPacketSource.openFanoutGroup(
                         interface: name, count: configuration.workers, configuration: capture))
             } catch {
-                throw EngineError("\(error)")
+                throw EngineError(Self.describe(error, interface: name))
             }
         }
         let cpus = try Self.workerCPUs(
@@ -164,6 +167,29 @@ public final class LiveRun {
         return summary
     }
 
+    /// The one-line error for a capture socket that could not be opened on `interface`, naming what
+    /// the user can fix: a missing interface, the missing capability, an unsupported link type.
+    static func describe(_ error: AFPacketError, interface: String) -> String {
+        switch error {
+        case .system(.syscall(call: "if_nametoindex", errno: ENODEV, interface: _)):
+            return "no such interface: \(interface)"
+        case .system(.syscall(_, let code, _)) where code == EPERM || code == EACCES:
+            return "capturing on \(interface) needs CAP_NET_RAW (run as root or grant the capability): \(error)"
+        case .unsupportedInterface(_, let type):
+            let name = linkTypeNames[type].map { " (ARPHRD_\($0))" } ?? ""
+            return "interface \(interface) has link type \(type)\(name): only Ethernet and loopback interfaces can be captured"
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// `<linux/if_arp.h>` names of link types users meet on tunnels and tun devices.
+    static let linkTypeNames: [UInt16: String] = [
+        0xFFFE: "NONE, a tun device or other interface without link-layer header", 0xFFFF: "VOID", 519: "RAWIP",
+        768: "TUNNEL, IP in IP", 769: "TUNNEL6", 776: "SIT", 778: "IPGRE", 823: "IP6GRE", 65: "NETLINK", 280: "CAN",
+        512: "PPP", 801: "IEEE80211", 803: "IEEE80211_RADIOTAP", 32: "INFINIBAND",
+    ]
+
     /// The CPU each worker is pinned to, or `nil` to leave them to the kernel.
     ///
     /// With `list` (`--cpus`), worker `i` gets the list's `i`-th CPU; every CPU named must be
@@ -189,8 +215,7 @@ public final class LiveRun {
             }
             let missing = wanted.subtracting(usable)
             guard missing.cpus.isEmpty else {
-                let noun = missing.cpus.count == 1 ? "CPU \(missing) does" : "CPUs \(missing) do"
-                throw EngineError("--cpus \(list): \(noun) not exist or are not online (usable CPUs: \(usable))")
+                throw EngineError("--cpus \(list): no such online CPU: \(missing) (this machine's CPUs: \(usable))")
             }
             guard wanted.cpus.count >= workers else {
                 throw EngineError(

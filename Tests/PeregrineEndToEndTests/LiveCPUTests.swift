@@ -26,7 +26,7 @@ import Testing
         #expect {
             _ = try LiveRun.workerCPUs(list: "0,1000-1001", workers: 1, numaNode: nil)
         } throws: { error in
-            "\(error)".hasPrefix("--cpus 0,1000-1001: CPUs 1000-1001 do not exist or are not online (usable CPUs: ")
+            "\(error)".hasPrefix("--cpus 0,1000-1001: no such online CPU: 1000-1001 (this machine's CPUs: ")
         }
         #expect {
             _ = try LiveRun.workerCPUs(list: "2-x", workers: 1, numaNode: nil)
