@@ -33,8 +33,11 @@ import Testing
         return path
     }
 
-    @Test(arguments: [1, 2])
-    func liveCaptureOfAReplayGivesTheOfflineLogs(workers: Int) throws {
+    /// One and two workers on a single-queue veth, and two workers on a 4-queue veth (the sender
+    /// spreads flows over the queues, as RSS does): the same logs as offline, every packet
+    /// replayed counted exactly once (by the kernel and by the workers), no drop.
+    @Test(arguments: [(workers: 1, queues: 1), (workers: 2, queues: 1), (workers: 2, queues: 4)])
+    func liveCaptureOfAReplayGivesTheOfflineLogs(workers: Int, queues: Int) throws {
         if let reason = VethNamespaces.skipReason {
             print("skipped: \(reason)")
             return
@@ -55,8 +58,11 @@ import Testing
         config.logDirectory = offline
         _ = try OfflineRun(configuration: config).run(path: trace)
 
-        let veth = try VethNamespaces()
+        let veth = try VethNamespaces(queues: queues)
         defer { veth.tearDown() }
+        let queueDirectories = try VethNamespaces.run(
+            "ip", "netns", "exec", veth.captureNamespace, "ls", "/sys/class/net/\(veth.captureInterface)/queues")
+        #expect(queueDirectories.split(separator: "\n").filter { $0.hasPrefix("rx-") }.count == queues)
         config.logDirectory = live
         config.workers = workers
         let capture = LiveCapture(veth: veth, configuration: config)
@@ -66,7 +72,7 @@ import Testing
         let outcome = capture.finish()
         #expect(outcome.error == nil)
         let summary = try #require(outcome.summary)
-        #expect(summary.packets == UInt64(sent) && summary.kernelDrops == 0)
+        #expect(summary.packets == UInt64(sent) && summary.kernelPackets == UInt64(sent) && summary.kernelDrops == 0)
         let expected = try rows(offline), got = try rows(live)
         #expect(!expected.isEmpty && Set(got.keys) == Set(expected.keys))
         for (file, lines) in expected {
