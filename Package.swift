@@ -30,10 +30,11 @@ let package = Package(
         // libbpf behind plain C types: <bpf/libbpf.h> cannot meet libpcap's headers in one Swift module
         // (both define `struct bpf_insn`); the header says more.
         .target(name: "CPeregrineBPF", linkerSettings: [.linkedLibrary("bpf")]),
+        .systemLibrary(name: "CNuma", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "PeregrineCore"),
-        .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap"]),
+        .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap", "CNuma"]),
         // The checksum's bulk loop in C, compiled for AVX2 and baseline x86-64 and picked at load
         // time: Swift cannot select instructions per CPU, and the loop is the largest single cost
         // per packet (scripts/bench.sh, callgrind). The one exception to Decode importing only Core.

@@ -63,6 +63,10 @@ public struct Configuration: Sendable {
     /// Offline: worker threads the reader spreads the trace over (`--workers N`); 1 processes it
     /// on the reading thread.
     public var workers = 1
+    /// Live: the CPUs the workers are pinned to, in the list format of cpuset(7) ("2-5,8"; worker
+    /// `i` gets the `i`-th in ascending order); `nil` picks the capture interface's NUMA node
+    /// (`--cpus`).
+    public var cpuList: String? = nil
     /// Zeek's session timeouts (`init-bare.zeek`).
     public var timeouts = Timeouts()
     /// Write stats.log (Zeek's `policy/misc/stats`; off as in a bare `zeek -r`, on with that script).

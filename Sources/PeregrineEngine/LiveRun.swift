@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+#if canImport(Glibc)
+import Glibc
+#endif
 import PeregrineCapture
 import PeregrineCore
 import PeregrineDecode
@@ -21,6 +24,17 @@ public final class StopFlag: Sendable {
     public var isSet: Bool { flag.load(ordering: .acquiring) }
 }
 
+/// A request to reopen every log file (SIGHUP, for external rotation), safe to make from a signal
+/// handler (one atomic increment); the run's writer thread acts on it (`LogReopenRequest`).
+public final class ReopenFlag: Sendable {
+    let request = LogReopenRequest()
+
+    public init() {}
+
+    /// Asks the writer thread to end every open log file with `#close` and start new ones.
+    public func reopen() { request.request() }
+}
+
 /// `peregrine -i IFACE[,IFACE] [--workers N]`: live capture on TPACKET_V3 rings, one worker thread
 /// per ring, logs through the workers' rings to one writer thread.
 ///
@@ -30,9 +44,18 @@ public final class StopFlag: Sendable {
 /// group and the same symmetric hash, both directions of a flow land on the same index in every
 /// group, so the two halves of a tap, captured on two interfaces, meet in one worker.
 ///
-/// Network time is packet time, live as offline. A stop (``StopFlag``) makes every worker drain
-/// the blocks still in its rings, flush every open connection (Zeek's end-of-input drain) and close
-/// its log ring; the writer thread then writes what is left and closes every file with `#close`.
+/// Network time is packet time, live as offline, and follows the wall clock (``idleClockLag``
+/// behind) while a worker's rings are idle, as Zeek's does live, so connections still expire
+/// when traffic stops.
+/// stats.log and capture_loss.log are due on the wall clock: a manager thread keeps their
+/// schedule and asks every worker for its lines (`ReportManager`), which each worker writes into
+/// its own log ring when its next poll returns.
+///
+/// A stop (``StopFlag``) makes every worker drain the blocks still in its rings, flush every open
+/// connection (Zeek's end-of-input drain) and close its log ring; the writer thread then writes
+/// what is left and closes every file with `#close`. A ``ReopenFlag`` (SIGHUP) makes the
+/// writer thread end every open file with `#close` and start each stream's file anew with its
+/// next record, for external rotation.
 public final class LiveRun {
     public let configuration: Configuration
 
@@ -48,6 +71,9 @@ public final class LiveRun {
         public var connections: UInt64 = 0
         /// Times a worker waited on a full log ring.
         public var logRingFullWaits: UInt64 = 0
+        /// The CPU each worker was pinned to, `nil` when the kernel scheduled them (fewer CPUs
+        /// than workers and no `--cpus`).
+        public var workerCPUs: [Int]? = nil
     }
 
     public init(configuration: Configuration) {
@@ -57,10 +83,20 @@ public final class LiveRun {
     /// How long a worker waits in `poll` for a block before checking the stop flag again.
     static let pollMilliseconds: Int32 = 100
 
+    /// How far behind the wall clock an idle worker's network time stays. Packets wait in a ring
+    /// block the worker cannot see yet for up to the block timeout (10 ms), and a loaded machine
+    /// can delay the worker between its empty poll and its clock read; network time moved past
+    /// such packets would stamp their connections with a later time than theirs (a connection
+    /// whose packets all came in such a block would log a zero duration). Inactivity timeouts are
+    /// seconds to minutes, so expiring a second late changes nothing.
+    static let idleClockLag = Interval.seconds(1)
+
     /// Captures on `interfaces` until `stop` is set, then drains and returns.
+    /// - Parameters:
+    ///   - reopen: requests to reopen the log files (SIGHUP), served by the writer thread.
     /// - Throws: ``EngineError`` naming the interface and the failing call when a socket cannot be
     ///   opened (missing interface, no permission, bad ring settings) or the logs cannot be written.
-    public func run(interfaces: [String], stop: StopFlag) throws -> Summary {
+    public func run(interfaces: [String], stop: StopFlag, reopen: ReopenFlag? = nil) throws -> Summary {
         guard !interfaces.isEmpty else { throw EngineError("-i needs at least one interface") }
         guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
         var capture = AFPacketConfiguration()
@@ -79,40 +115,41 @@ public final class LiveRun {
                     try AFPacketSource.openFanoutGroup(
                         interface: name, count: configuration.workers, configuration: capture))
             } catch {
-                throw EngineError("\(error)")
+                throw EngineError(Self.describe(error, interface: name))
             }
         }
         withExtendedLifetime(fanoutProgram) {}
+        let cpus = try Self.workerCPUs(
+            list: configuration.cpuList, workers: configuration.workers,
+            numaNode: groups.lazy.compactMap { $0[0].interface.numaNode }.first)
         let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
-        let workers = (0..<configuration.workers).map { index in
-            Worker(
-                config: configuration, logs: OfflineRun.makeLogStreams(configuration),
-                seed: index == 0 ? seed : seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
-        }
-        // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
-        if workers.count > 1 { for (i, w) in workers.enumerated() { w.reporting.peer = "worker-\(i + 1)" } }
+        let logs = (0..<configuration.workers).map { _ in OfflineRun.makeLogStreams(configuration) }
         let writer = LogWriterThread(
-            rings: workers.map(\.logs.ring),
+            rings: logs.map(\.ring),
             writers: LogWriterSet(
-                directory: configuration.logDirectory, schemas: workers[0].logs.schemas,
-                options: LogOptions(useJSON: configuration.useJSON)))
+                directory: configuration.logDirectory, schemas: logs[0].schemas,
+                options: LogOptions(useJSON: configuration.useJSON)),
+            reopen: reopen?.request)
         writer.start()
-        let online = (try? CPUSet.online().cpus) ?? []
-        // Pin only when every worker gets a CPU of its own besides CPU 0 (left to the system and
-        // the writer); on a smaller box the kernel schedules them.
-        let pin = online.count >= workers.count + 1
-        let contexts = workers.indices.map { i in
-            LiveWorker(worker: workers[i], sources: groups.map { $0[i] }, stop: stop)
+        let contexts = logs.indices.map { i in
+            LiveWorker(
+                index: i, cpu: cpus?[i], sources: groups.map { $0[i] }, stop: stop, configuration: configuration,
+                logs: logs[i], seed: i == 0 ? seed : seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15,
+                // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
+                peer: logs.count > 1 ? "worker-\(i + 1)" : "zeek")
         }
-        let threads = contexts.indices.map { i in
-            let context = contexts[i]
-            let cpu = pin ? online[(i + 1) % online.count] : nil
-            return JoinableThread {
-                if let cpu { try? CPUSet([cpu]).pinCurrentThread() }
-                context.loop()
+        let mailboxes = contexts.map(\.requests)
+        let schedule = ReportSchedule(configuration: configuration)
+        let manager =
+            schedule.nextDue == ReportSchedule.never
+            ? nil
+            : JoinableThread {
+                CPUSet.nameCurrentThread("peregrine-mgr")
+                ReportManager.run(schedule: schedule, mailboxes: mailboxes, stop: stop)
             }
-        }
+        let threads = contexts.map { context in JoinableThread { context.run() } }
         for thread in threads { thread.join() }
+        manager?.join()
         let written: LogWriterThread.Summary
         do throws(LogWriterError) {
             written = try writer.finish()
@@ -120,10 +157,11 @@ public final class LiveRun {
             throw EngineError(error.description)
         }
         var summary = Summary()
+        summary.workerCPUs = cpus
         summary.logRingFullWaits = written.ringFullWaits
         for context in contexts {
             summary.packets &+= context.packets
-            summary.connections &+= context.worker.logs.connRecords
+            summary.connections &+= context.connections
         }
         for group in groups {
             for source in group {
@@ -137,22 +175,121 @@ public final class LiveRun {
         return summary
     }
 
-    /// One worker thread's state: its worker and its socket in each interface's group. Used only by
-    /// that thread until it is joined.
+    /// The one-line error for a capture socket that could not be opened on `interface`, naming what
+    /// the user can fix: a missing interface, the missing capability, an unsupported link type.
+    static func describe(_ error: AFPacketError, interface: String) -> String {
+        switch error {
+        case .system(.syscall(call: "if_nametoindex", errno: ENODEV, interface: _)):
+            return "no such interface: \(interface)"
+        case .system(.syscall(_, let code, _)) where code == EPERM || code == EACCES:
+            return "capturing on \(interface) needs CAP_NET_RAW (run as root or grant the capability): \(error)"
+        case .unsupportedInterface(_, let type):
+            let name = linkTypeNames[type].map { " (ARPHRD_\($0))" } ?? ""
+            return "interface \(interface) has link type \(type)\(name): only Ethernet and loopback interfaces can be captured"
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// `<linux/if_arp.h>` names of link types users meet on tunnels and tun devices.
+    static let linkTypeNames: [UInt16: String] = [
+        0xFFFE: "NONE, a tun device or other interface without link-layer header", 0xFFFF: "VOID", 519: "RAWIP",
+        768: "TUNNEL, IP in IP", 769: "TUNNEL6", 776: "SIT", 778: "IPGRE", 823: "IP6GRE", 65: "NETLINK", 280: "CAN",
+        512: "PPP", 801: "IEEE80211", 803: "IEEE80211_RADIOTAP", 32: "INFINIBAND",
+    ]
+
+    /// The CPU each worker is pinned to, or `nil` to leave them to the kernel.
+    ///
+    /// With `list` (`--cpus`), worker `i` gets the list's `i`-th CPU; every CPU named must be
+    /// online and allowed to this process, and there must be one per worker. Without it the
+    /// candidates are the CPUs of the capture interface's NUMA node (all online CPUs when it has
+    /// none, as virtual devices do, or when the node has fewer CPUs than workers), CPU 0 left to
+    /// the system, the writer and interrupts whenever enough others remain. With fewer candidates
+    /// than workers nothing is pinned.
+    /// - Throws: ``EngineError`` naming the CPUs that are missing or too few.
+    static func workerCPUs(list: String?, workers: Int, numaNode: Int?) throws -> [Int]? {
+        let usable: CPUSet
+        do {
+            usable = try CPUSet.online().intersection(CPUSet.currentThreadAffinity())
+        } catch {
+            throw EngineError("cannot read the CPUs: \(error)")
+        }
+        if let list {
+            let wanted: CPUSet
+            do {
+                wanted = try CPUSet(parsing: list)
+            } catch {
+                throw EngineError("--cpus: \(error)")
+            }
+            let missing = wanted.subtracting(usable)
+            guard missing.cpus.isEmpty else {
+                throw EngineError("--cpus \(list): no such online CPU: \(missing) (this machine's CPUs: \(usable))")
+            }
+            guard wanted.cpus.count >= workers else {
+                throw EngineError(
+                    "--cpus \(list) names \(wanted.cpus.count) CPU(s) for \(workers) workers: each worker needs a CPU of its own")
+            }
+            return Array(wanted.cpus.prefix(workers))
+        }
+        var candidates = usable
+        if let numaNode, let local = try? CPUSet.ofNUMANode(numaNode).intersection(usable), local.cpus.count >= workers {
+            candidates = local
+        }
+        let spared = candidates.subtracting(CPUSet([0]))
+        if spared.cpus.count >= workers { return Array(spared.cpus.prefix(workers)) }
+        if candidates.cpus.count >= workers { return Array(candidates.cpus.prefix(workers)) }
+        return nil
+    }
+
+    /// One worker thread: what it needs to build its worker, and what it reports back once it
+    /// ended. Used only by that thread until it is joined.
     final class LiveWorker: @unchecked Sendable {
-        let worker: Worker
+        let index: Int
+        let cpu: Int?
         let sources: [AFPacketSource]
         let stop: StopFlag
-        var packets: UInt64 = 0
+        let requests = ReportRequests()
+        private let configuration: Configuration
+        private let logs: LogStreams
+        private let seed: UInt64
+        private let peer: String
+        /// Frames processed and conn.log records written, read after the thread ended.
+        private(set) var packets: UInt64 = 0
+        private(set) var connections: UInt64 = 0
         /// A capture error that ended this worker early.
-        var failure: String?
+        private(set) var failure: String?
 
-        init(worker: Worker, sources: [AFPacketSource], stop: StopFlag) {
-            self.worker = worker
+        init(
+            index: Int, cpu: Int?, sources: [AFPacketSource], stop: StopFlag, configuration: Configuration,
+            logs: LogStreams, seed: UInt64, peer: String
+        ) {
+            self.index = index
+            self.cpu = cpu
             self.sources = sources
             self.stop = stop
-            // Read by this worker's thread when its stats.log line is due (the kernel counters
-            // reset on each read; the source keeps the totals).
+            self.configuration = configuration
+            self.logs = logs
+            self.seed = seed
+            self.peer = peer
+        }
+
+        /// The thread's body. It names itself (`peregrine-w0` ...), and when it has a CPU, asks for
+        /// memory from that CPU's NUMA node and pins itself there; only then it builds its worker,
+        /// so the flow table, reassembly buffers and pools are first touched, and therefore
+        /// placed, on that node.
+        func run() {
+            CPUSet.nameCurrentThread("peregrine-w\(index)")
+            if let cpu {
+                if let node = NUMA.node(ofCPU: cpu) { NUMA.preferNodeForCurrentThread(node) }
+                // `workerCPUs` checked the CPU against the online ones and this process's affinity.
+                try? CPUSet([cpu]).pinCurrentThread()
+            }
+            let worker = Worker(config: configuration, logs: logs, seed: seed)
+            worker.reporting.peer = peer
+            worker.reporting.requests = requests
+            // Read by this thread when its stats.log line is due (the kernel counters reset on
+            // each read; the source keeps the totals).
+            let sources = self.sources
             worker.reporting.captureStatistics = {
                 var link: UInt64 = 0, dropped: UInt64 = 0
                 for source in sources {
@@ -162,14 +299,34 @@ public final class LiveRun {
                 }
                 return (link, dropped)
             }
+            capture(worker)
+            connections = worker.logs.connRecords
         }
 
         /// Reads blocks until a stop, then the blocks already filled, then flushes everything.
-        func loop() {
+        /// Between blocks it serves the manager's report requests; a round that found no block
+        /// moves network time to the wall clock (``LiveRun/idleClockLag`` behind).
+        private func capture(_ worker: Worker) {
+            var packets: UInt64 = 0
+            func process(_ batch: AFPacketBatch) {
+                for frame in batch {
+                    guard let linkType = LinkType(rawValue: frame.linkType) else { continue }
+                    packets &+= 1
+                    worker.process(
+                        bytes: frame.bytes, wireLength: frame.wireLength, timestamp: frame.timestamp,
+                        linkType: linkType)
+                }
+            }
             let wait = sources.count == 1 ? LiveRun.pollMilliseconds : 1
             do throws(AFPacketError) {
                 while !stop.isSet {
-                    for source in sources { _ = try source.withBatch(timeoutMilliseconds: wait, process) }
+                    var frames = 0
+                    for source in sources { frames += try source.withBatch(timeoutMilliseconds: wait, process) }
+                    worker.serveReportRequests()
+                    if frames == 0 {
+                        let wall = Worker.wallClock()
+                        worker.advanceClock(to: Timestamp(nanoseconds: wall.nanoseconds &- LiveRun.idleClockLag.nanoseconds))
+                    }
                 }
                 for source in sources {
                     while try source.withBatch(timeoutMilliseconds: 0, process) > 0 {}
@@ -177,17 +334,10 @@ public final class LiveRun {
             } catch {
                 failure = "\(error)"
             }
+            worker.serveReportRequests()
             worker.finishAll()
             worker.logs.close()
-        }
-
-        func process(_ batch: AFPacketBatch) {
-            for frame in batch {
-                guard let linkType = LinkType(rawValue: frame.linkType) else { continue }
-                packets &+= 1
-                worker.process(
-                    bytes: frame.bytes, wireLength: frame.wireLength, timestamp: frame.timestamp, linkType: linkType)
-            }
+            self.packets = packets
         }
     }
 }

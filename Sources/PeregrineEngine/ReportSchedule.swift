@@ -11,7 +11,9 @@ import PeregrineCore
 /// `CaptureLoss::initial_watch_interval` later, then every `CaptureLoss::watch_interval`. A
 /// measurement is due at the first packet at or past its time and is stamped with that packet's
 /// time. At the end of input Zeek expires its pending timers, so both write one last line covering
-/// the partial interval (``finalStats()``, ``finalLoss(now:)``).
+/// the partial interval (the worker's `reportFinal()`).
+///
+/// Live, the manager thread runs the same schedule on the wall clock (`ReportManager`).
 public struct ReportSchedule: Sendable, Equatable {
     /// `Stats::report_interval`, or `nil` when stats.log is off.
     public let statsInterval: Interval?
@@ -25,8 +27,6 @@ public struct ReportSchedule: Sendable, Equatable {
     public private(set) var nextLoss: Timestamp
     /// The previous capture-loss measurement (`last_ts`); `nil` until counting started.
     public private(set) var lastLoss: Timestamp?
-    /// Whether any stats.log line was written (the final one needs network time to have started).
-    public private(set) var started = false
 
     static let never = Timestamp(nanoseconds: .max)
 
@@ -36,6 +36,15 @@ public struct ReportSchedule: Sendable, Equatable {
         self.lossInitialInterval = lossInitialInterval
         nextStats = statsInterval.map { Timestamp.zero.adding($0) } ?? Self.never
         nextLoss = lossInterval != nil ? Timestamp.zero.adding(lossInitialInterval) : Self.never
+    }
+
+    /// The schedule `configuration` asks for: stats.log with `misc/stats`, capture_loss.log with
+    /// `misc/capture-loss`, at their configured intervals.
+    init(configuration c: Configuration) {
+        self.init(
+            statsInterval: c.statsLogging ? c.statsInterval : nil,
+            lossInterval: c.captureLossLogging ? c.captureLossInterval : nil,
+            lossInitialInterval: c.captureLossInitialInterval)
     }
 
     /// The earliest network time at which something is due.
@@ -62,7 +71,6 @@ public struct ReportSchedule: Sendable, Equatable {
         var d = Due()
         if let interval = statsInterval, now >= nextStats {
             d.stats = true
-            started = true
             nextStats = now.adding(interval)
         }
         if let interval = lossInterval, now >= nextLoss {
@@ -76,15 +84,5 @@ public struct ReportSchedule: Sendable, Equatable {
             lastLoss = now
         }
         return d
-    }
-
-    /// Whether the end of input writes a last stats.log line.
-    public func finalStats() -> Bool { statsInterval != nil && started }
-
-    /// The interval the end-of-input capture_loss.log line covers, `nil` when none is written
-    /// (capture-loss off, or its counting never started).
-    public func finalLoss(now: Timestamp) -> Interval? {
-        guard lossInterval != nil, let last = lastLoss else { return nil }
-        return now.since(last)
     }
 }

@@ -34,10 +34,18 @@ struct ReportBaseline {
 /// A worker's stats.log and capture_loss.log state.
 ///
 /// Every worker writes its own lines through its own log ring, named by ``peer`` as a Zeek
-/// cluster worker is (`peer_description`): no manager thread and no shared counters. Offline
-/// and live alike the lines are due on network time, the packets' timestamps.
+/// cluster worker is (`peer_description`): no shared counters. Offline the lines are due on
+/// network time, the packets' timestamps (``schedule``); live the manager thread says when, on
+/// the wall clock (``requests``, `ReportManager`).
 struct WorkerReporting {
+    /// Offline: when the lines are due, on network time. Live the manager thread runs it.
     var schedule: ReportSchedule
+    /// Live: the manager thread's requests; `nil` offline.
+    var requests: ReportRequests? = nil
+    /// Whether a stats.log line was written (the end-of-input line follows a first one).
+    var statsStarted = false
+    /// Start of the current capture-loss interval (Zeek's `last_ts`); `nil` until counting started.
+    var lossSince: Timestamp? = nil
     /// The `peer` column: `zeek` for a single worker (a standalone Zeek), `worker-N` otherwise.
     var peer = "zeek"
     /// Live capture only: the capture sockets' cumulative packets seen on the link and dropped
@@ -47,45 +55,72 @@ struct WorkerReporting {
     var loss = ReportBaseline()
 
     init(config: Configuration) {
-        schedule = ReportSchedule(
-            statsInterval: config.statsLogging ? config.statsInterval : nil,
-            lossInterval: config.captureLossLogging ? config.captureLossInterval : nil,
-            lossInitialInterval: config.captureLossInitialInterval)
+        schedule = ReportSchedule(configuration: config)
     }
 }
 
 extension Worker {
-    /// Writes the reports due at the current network time; the expiry pass calls it, and
-    /// `nextExpiryCheck` is pulled forward to the next report so it is never late.
+    /// Offline: writes the reports due at the current network time; the expiry pass calls it, and
+    /// `nextExpiryCheck` is pulled forward to the next report so it is never late. Live the
+    /// manager thread's requests decide instead (``serveReportRequests()``).
     func reportIfDue() {
+        guard reporting.requests == nil else { return }
         let due = reporting.schedule.due(at: now)
-        if due.stats { writeStats() }
-        if due.startLoss { reporting.loss = ReportBaseline() }
-        if let delta = due.lossDelta { writeCaptureLoss(delta: delta) }
+        if due.stats { writeStats(at: now) }
+        if due.startLoss { startLossCounting(at: now) }
+        if due.lossDelta != nil { writeCaptureLoss(at: now) }
         if reporting.schedule.nextDue < nextExpiryCheck { nextExpiryCheck = reporting.schedule.nextDue }
     }
 
-    /// End of input: the last lines, covering the partial interval (Zeek expires its pending
-    /// timers at termination, which runs both scheduled events once more).
-    func reportFinal() {
-        if reporting.schedule.finalStats() { writeStats() }
-        if let delta = reporting.schedule.finalLoss(now: now) { writeCaptureLoss(delta: delta) }
+    /// Live: writes what the manager thread asked for since the last call, stamped with the
+    /// request's wall-clock time (the same in every worker's lines of that interval).
+    func serveReportRequests() {
+        guard let requests = reporting.requests, let (bits, time) = requests.take() else { return }
+        if bits & ReportRequests.stats != 0 { writeStats(at: time) }
+        if bits & (ReportRequests.startLoss | ReportRequests.loss) != 0 {
+            // A measurement merged with a start the worker never took only starts the counting.
+            if bits & ReportRequests.loss != 0 && reporting.lossSince != nil {
+                writeCaptureLoss(at: time)
+            } else {
+                startLossCounting(at: time)
+            }
+        }
     }
 
-    func writeCaptureLoss(delta: Interval) {
+    /// End of input: the last lines, covering the partial interval (Zeek expires its pending
+    /// timers at termination, which runs both scheduled events once more). Offline they carry
+    /// network time, live the wall clock of the stop.
+    func reportFinal() {
+        let time = reporting.requests == nil ? now : Self.wallClock()
+        if reporting.statsStarted { writeStats(at: time) }
+        if reporting.lossSince != nil { writeCaptureLoss(at: time) }
+    }
+
+    /// Capture-loss's first event: ACKs and gaps count from zero from `time` on.
+    func startLossCounting(at time: Timestamp) {
+        reporting.loss = ReportBaseline()
+        reporting.lossSince = time
+    }
+
+    /// A capture_loss.log line covering the time since the last measurement (or the start).
+    func writeCaptureLoss(at time: Timestamp) {
+        let delta = time.since(reporting.lossSince ?? time)
         let acks = statistics.acks &- reporting.loss.acks, gaps = statistics.gaps &- reporting.loss.gaps
-        CaptureLossLog.write(time: now, delta: delta, peer: reporting.peer, gaps: gaps, acks: acks, logs: &logs)
+        CaptureLossLog.write(time: time, delta: delta, peer: reporting.peer, gaps: gaps, acks: acks, logs: &logs)
         reporting.loss.acks = statistics.acks
         reporting.loss.gaps = statistics.gaps
+        reporting.lossSince = time
     }
 
-    func writeStats() {
+    /// A stats.log line at `time` covering the counts since the last one; `pkt_lag` (live) is the
+    /// wall clock minus network time, as Zeek's `current_time() - network_time()`.
+    func writeStats(at time: Timestamp) {
         var current = ReportBaseline(
             packets: packets, bytes: statistics.bytes, records: logs.records, tcp: statistics.tcpCreated,
             udp: statistics.udpCreated, icmp: statistics.icmpCreated, files: httpLog.files.filesSeen)
         let last = reporting.stats
         var s = StatsLog.Sample()
-        s.time = now
+        s.time = time
         s.memoryMB = Self.peakResidentBytes() / 1_048_576
         s.packets = current.packets &- last.packets
         s.bytes = current.bytes &- last.bytes
@@ -118,6 +153,7 @@ extension Worker {
         s.reassemblyFragments = UInt64(fragments.slotsInUse * fragments.slotCapacity)
         s.reassemblyUnknown = UInt64(detector.inUse * ProtocolDetector.bufferSize)
         StatsLog.write(s, peer: reporting.peer, logs: &logs)
+        reporting.statsStarted = true
         // The line itself is a record: count it in the next interval, not this one.
         reporting.stats = current
     }

@@ -63,7 +63,24 @@ public struct CPUSet: Sendable, Equatable, CustomStringConvertible {
     /// The CPUs the kernel has online, from `/sys/devices/system/cpu/online`.
     /// - Throws: `SystemError.syscall` when the file cannot be read, `.invalidValue` when it does not parse.
     public static func online() throws(SystemError) -> CPUSet {
-        let path = "/sys/devices/system/cpu/online"
+        try reading("/sys/devices/system/cpu/online")
+    }
+
+    /// The CPUs of NUMA node `node`, from `/sys/devices/system/node/node<N>/cpulist` (online or not).
+    /// - Throws: `SystemError.syscall` when the node does not exist, `.invalidValue` when the list does
+    ///   not parse.
+    public static func ofNUMANode(_ node: Int) throws(SystemError) -> CPUSet {
+        try reading("/sys/devices/system/node/node\(node)/cpulist")
+    }
+
+    /// The CPUs in both sets.
+    public func intersection(_ other: CPUSet) -> CPUSet { CPUSet(Set(cpus).intersection(other.cpus)) }
+
+    /// The CPUs of this set that `other` lacks.
+    public func subtracting(_ other: CPUSet) -> CPUSet { CPUSet(Set(cpus).subtracting(other.cpus)) }
+
+    /// The set a sysfs file lists.
+    private static func reading(_ path: String) throws(SystemError) -> CPUSet {
         guard let file = fopen(path, "r") else { throw .syscall(call: "fopen(\(path))", errno: errno, interface: nil) }
         defer { fclose(file) }
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -95,6 +112,14 @@ public struct CPUSet: Sendable, Equatable, CustomStringConvertible {
         _ = try Syscall.run("sched_setaffinity(\(description))", interface: nil) {
             mask.withUnsafeBytes { CPeregrineLinux_sched_setaffinity(0, $0.count, $0.baseAddress) }
         }
+    }
+
+    /// Names the calling thread (`peregrine-w0`), as `top -H`, `ps -L` and `/proc/PID/task/TID/comm`
+    /// show it; longer names are cut to Linux's 15 bytes. The corresponding C call is
+    /// `pthread_setname_np(pthread_self())`.
+    public static func nameCurrentThread(_ name: String) {
+        // The only error is ERANGE for a name over 15 bytes, which the cut rules out.
+        _ = String(decoding: name.utf8.prefix(15), as: UTF8.self).withCString { CPeregrineLinux_setThreadName($0) }
     }
 
     /// A CPU number: decimal digits only (no sign, no spaces inside the list).

@@ -72,6 +72,15 @@ struct Peregrine: ParsableCommand {
     @Option(name: .long, help: "Directory of the bpf/ objects (default: $PEREGRINE_BPF_DIR, else beside the binary).")
     var bpfDir: String?
 
+    @Option(
+        name: .long,
+        help: """
+            With -i, pin the workers to these CPUs (e.g. 2-5,8; worker i gets the i-th in ascending \
+            order). Default: the CPUs of the interface's NUMA node, CPU 0 left free when enough others \
+            remain.
+            """)
+    var cpus: String?
+
     @Argument(help: "Zeek-style Name=value options and built-in policy script names.")
     var arguments: [String] = []
 
@@ -92,6 +101,7 @@ struct Peregrine: ParsableCommand {
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard fanout == .hash || interfaces != nil else { throw ValidationError("--fanout applies to -i only") }
+        guard cpus == nil || interfaces != nil else { throw ValidationError("--cpus applies to live capture (-i)") }
     }
 
     func run() throws {
@@ -115,10 +125,12 @@ struct Peregrine: ParsableCommand {
             config.captureFilter = filter
             config.ebpfFanout = fanout == .ebpf
             config.bpfDirectory = bpfDir
+            config.cpuList = cpus
             if let interfaces {
                 installStopHandlers()
                 let names = interfaces.split(separator: ",").map(String.init)
-                _ = try LiveRun(configuration: config).run(interfaces: names, stop: stopRequested)
+                _ = try LiveRun(configuration: config).run(
+                    interfaces: names, stop: stopRequested, reopen: reopenRequested)
                 return
             }
             let summary = try OfflineRun(configuration: config).run(path: Self.resolveInput(readFile ?? ""))
@@ -144,10 +156,24 @@ enum FanoutChoice: String, ExpressibleByArgument {
 /// Set by SIGINT and SIGTERM: the live run drains its rings, flushes every connection and exits.
 let stopRequested = StopFlag()
 
-/// SIGINT and SIGTERM stop a live run cleanly (the handler does one atomic store).
+/// Set by SIGHUP: the writer thread closes every log file and starts new ones (external rotation).
+let reopenRequested = ReopenFlag()
+
+/// SIGINT and SIGTERM stop a live run cleanly; SIGHUP reopens its log files. Each handler does
+/// one atomic operation, which is async-signal-safe; the threads of the run act on it. Both
+/// globals are touched first here, so no handler runs their lazy initialisation.
+/// The three signals are also unblocked: a parent may have started us with them blocked (Foundation's
+/// `Process` passes its thread's signal mask on), and every thread started later inherits the mask.
 func installStopHandlers() {
+    _ = stopRequested
+    _ = reopenRequested
     signal(SIGINT) { _ in stopRequested.stop() }
     signal(SIGTERM) { _ in stopRequested.stop() }
+    signal(SIGHUP) { _ in reopenRequested.reopen() }
+    var handled = sigset_t()
+    sigemptyset(&handled)
+    for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&handled, number) }
+    sigprocmask(SIG_UNBLOCK, &handled, nil)
 }
 
 /// Writes one line to standard error (the C `stderr` global is not concurrency-safe in Swift 6).

@@ -9,38 +9,52 @@ import Testing
 @Suite struct StatsLogTests {
     static let wikipedia = TraceTests.corpus + "/conn-wikipedia/wikipedia.pcap"
 
+    /// Zeek's stats.log `#fields` and `#types` lines (`policy/misc/stats.zeek`).
+    static let statsHeader = [
+        "#fields\tts\tpeer\tmem\tpkts_proc\tbytes_recv\tpkts_dropped\tpkts_link\tpkt_lag\tpkts_filtered\t"
+            + "events_proc\tevents_queued\tactive_tcp_conns\tactive_udp_conns\tactive_icmp_conns\ttcp_conns\t"
+            + "udp_conns\ticmp_conns\ttimers\tactive_timers\tfiles\tactive_files\tdns_requests\t"
+            + "active_dns_requests\treassem_tcp_size\treassem_file_size\treassem_frag_size\treassem_unknown_size",
+        "#types\ttime\tstring\tcount\tcount\tcount\tcount\tcount\tinterval\tcount\tcount\tcount\tcount\tcount\t"
+            + "count\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount",
+    ]
+
+    /// Zeek's capture_loss.log `#fields` and `#types` lines (`policy/misc/capture-loss.zeek`).
+    static let captureLossHeader = [
+        "#fields\tts\tts_delta\tpeer\tgaps\tacks\tpercent_lost",
+        "#types\ttime\tinterval\tstring\tcount\tcount\tdouble",
+    ]
+
     func t(_ seconds: Int64) -> Timestamp { Timestamp(seconds: 1_000_000 + seconds, nanoseconds: 0) }
 
     @Test func statsFireAtTheFirstPacketThenEveryInterval() {
         var s = ReportSchedule(statsInterval: .seconds(300), lossInterval: nil, lossInitialInterval: .seconds(60))
-        #expect(!s.finalStats())
         #expect(s.due(at: t(0)).stats)
         #expect(!s.due(at: t(299)).stats)
         #expect(s.due(at: t(300)).stats)
         #expect(!s.due(at: t(599)).stats)
         #expect(s.due(at: t(601)).stats)
         #expect(s.nextDue == t(901))
-        #expect(s.finalStats())
         #expect(s.due(at: t(10_000)).lossDelta == nil)
     }
 
     @Test func captureLossStartsAtTheFirstPacketAndMeasuresAfterTheInitialInterval() {
         var s = ReportSchedule(statsInterval: nil, lossInterval: .seconds(900), lossInitialInterval: .seconds(60))
-        #expect(s.finalLoss(now: t(0)) == nil)
+        #expect(s.lastLoss == nil)
         let first = s.due(at: t(0))
         #expect(first.startLoss && first.lossDelta == nil && !first.stats)
-        #expect(s.finalLoss(now: t(10)) == .seconds(10))
+        #expect(s.lastLoss == t(0))
         #expect(s.due(at: t(59)) == ReportSchedule.Due())
         #expect(s.due(at: t(61)).lossDelta == .seconds(61))
         #expect(s.due(at: t(900)).lossDelta == nil)
         #expect(s.due(at: t(961)).lossDelta == .seconds(900))
-        #expect(s.finalLoss(now: t(1000)) == .seconds(39))
+        #expect(s.lastLoss == t(961) && s.nextDue == t(1861))
     }
 
     @Test func offReportsNothing() {
         var s = ReportSchedule(statsInterval: nil, lossInterval: nil, lossInitialInterval: .seconds(60))
         #expect(s.due(at: t(100_000)) == ReportSchedule.Due())
-        #expect(!s.finalStats() && s.finalLoss(now: t(100_000)) == nil)
+        #expect(s.lastLoss == nil && s.nextDue == Timestamp(nanoseconds: .max))
     }
 
     @Test func optionsSetTheIntervals() throws {
@@ -119,18 +133,8 @@ import Testing
             return
         }
         let (logs, headers) = try run(Self.wikipedia)
-        #expect(headers["stats"] == [
-            "#fields\tts\tpeer\tmem\tpkts_proc\tbytes_recv\tpkts_dropped\tpkts_link\tpkt_lag\tpkts_filtered\t"
-                + "events_proc\tevents_queued\tactive_tcp_conns\tactive_udp_conns\tactive_icmp_conns\ttcp_conns\t"
-                + "udp_conns\ticmp_conns\ttimers\tactive_timers\tfiles\tactive_files\tdns_requests\t"
-                + "active_dns_requests\treassem_tcp_size\treassem_file_size\treassem_frag_size\treassem_unknown_size",
-            "#types\ttime\tstring\tcount\tcount\tcount\tcount\tcount\tinterval\tcount\tcount\tcount\tcount\tcount\t"
-                + "count\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount",
-        ])
-        #expect(headers["capture_loss"] == [
-            "#fields\tts\tts_delta\tpeer\tgaps\tacks\tpercent_lost",
-            "#types\ttime\tinterval\tstring\tcount\tcount\tdouble",
-        ])
+        #expect(headers["stats"] == Self.statsHeader)
+        #expect(headers["capture_loss"] == Self.captureLossHeader)
         // Zeek's scripts.policy.misc.stats baseline for this trace: pkts_proc 1, then 135.
         let stats = try #require(logs["stats"])
         #expect(stats.map { $0[3] } == ["1", "135"])

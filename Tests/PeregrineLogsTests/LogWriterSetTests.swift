@@ -104,6 +104,38 @@ import Glibc
             """)
     }
 
+    /// External rotation: the file was moved away, the reopen ends it with `#close`, and the next
+    /// record starts a new file with its header. A file that was not moved is appended to.
+    @Test func reopenClosesTheMovedFileAndTheNextRecordStartsANewOne() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        var writers = LogWriterSet(directory: directory, schemas: [Self.tunnel, Self.weird])
+        var encoder = LogRecordEncoder(schema: Self.weird)
+        func weird(_ name: String) throws {
+            encoder.reset()
+            encoder.time(.zero)
+            encoder.string(name)
+            try writers.write(encoder)
+        }
+        try writers.reopenAll()  // nothing open: nothing happens
+        #expect(!fileExists(directory + "/weird.log"))
+        try weird("first")
+        #expect(rename(directory + "/weird.log", directory + "/weird.1.log") == 0)
+        try writers.reopenAll()
+        #expect(!fileExists(directory + "/weird.log") && !fileExists(directory + "/tunnel.log"))
+        try weird("second")
+        try writers.reopenAll()  // not moved: appended to
+        try weird("third")
+        try writers.closeAll()
+        let old = try #require(readFile(directory + "/weird.1.log")).split(separator: "\n")
+        let new = try #require(readFile(directory + "/weird.log")).split(separator: "\n")
+        #expect(old.first == "#separator \\x09" && old.last?.hasPrefix("#close\t") == true)
+        #expect(old.filter { !$0.hasPrefix("#") } == ["0.000000\tfirst"])
+        #expect(new.filter { $0.hasPrefix("#separator") }.count == 2)
+        #expect(new.filter { $0.hasPrefix("#close") }.count == 2 && new.last?.hasPrefix("#close\t") == true)
+        #expect(new.filter { !$0.hasPrefix("#") } == ["0.000000\tsecond", "0.000000\tthird"])
+    }
+
     @Test func filesAreCreatedLazily() throws {
         let directory = makeTemporaryDirectory()
         defer { removeDirectory(directory) }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Glibc
 import PeregrineSystem
 import Testing
 
@@ -54,6 +55,53 @@ struct CPUSetTests {
         #expect(try CPUSet.currentThreadAffinity() == CPUSet([target]))
         try original.pinCurrentThread()
         #expect(try CPUSet.currentThreadAffinity() == original)
+    }
+
+    @Test("set operations")
+    func setOperations() {
+        let a = CPUSet([0, 1, 2, 5]), b = CPUSet([1, 5, 7])
+        #expect(a.intersection(b) == CPUSet([1, 5]))
+        #expect(a.subtracting(b) == CPUSet([0, 2]))
+    }
+
+    @Test("a NUMA node's CPUs are online CPUs; libnuma places each online CPU on a node")
+    func numaNode() throws {
+        let online = try CPUSet.online()
+        let cpu = try #require(online.cpus.first)
+        guard let node = NUMA.node(ofCPU: cpu) else {
+            #expect(!NUMA.isAvailable)
+            return
+        }
+        let local = try CPUSet.ofNUMANode(node)
+        #expect(local.cpus.contains(cpu))
+        #expect(throws: SystemError.self) { try CPUSet.ofNUMANode(100_000) }
+    }
+
+    @Test("a thread that prefers a node reports it; the preference leaves its affinity alone")
+    func numaPreference() throws {
+        guard NUMA.isAvailable, let node = NUMA.node(ofCPU: try #require(CPUSet.online().cpus.first)) else { return }
+        let affinity = try CPUSet.currentThreadAffinity()
+        NUMA.preferNodeForCurrentThread(node)
+        #expect(NUMA.preferredNodeOfCurrentThread == node)
+        #expect(try CPUSet.currentThreadAffinity() == affinity)
+    }
+
+    @Test("naming the calling thread shows in /proc, cut to 15 bytes")
+    func threadName() throws {
+        let path = "/proc/thread-self/comm"
+        func comm() -> String {
+            guard let file = fopen(path, "r") else { return "" }
+            defer { fclose(file) }
+            var buffer = [CChar](repeating: 0, count: 64)
+            _ = fgets(&buffer, Int32(buffer.count), file)
+            return String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        let original = comm()
+        defer { CPUSet.nameCurrentThread(original) }
+        CPUSet.nameCurrentThread("peregrine-w0")
+        #expect(comm() == "peregrine-w0")
+        CPUSet.nameCurrentThread("peregrine-worker-123")
+        #expect(comm() == "peregrine-worke")
     }
 
     @Test("pinning to no online CPU fails with EINVAL naming sched_setaffinity")

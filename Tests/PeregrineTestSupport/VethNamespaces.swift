@@ -26,7 +26,9 @@ public final class VethNamespaces: Sendable {
     public let captureNamespace: String
     public let captureInterface = "prgcap0"
 
-    public init() throws {
+    /// - Parameter queues: transmit and receive queues of each veth end (`numtxqueues`/`numrxqueues`);
+    ///   with more than one, the sender's flow hash spreads packets over the queues, as RSS does on a NIC.
+    public init(queues: Int = 1) throws {
         let serial = Self.counterLock.withLock {
             Self.counter += 1
             return Self.counter
@@ -37,9 +39,10 @@ public final class VethNamespaces: Sendable {
         do {
             try Self.run("ip", "netns", "add", senderNamespace)
             try Self.run("ip", "netns", "add", captureNamespace)
+            let queueArguments = ["numtxqueues", "\(queues)", "numrxqueues", "\(queues)"]
             try Self.run(
-                "ip", "link", "add", senderInterface, "netns", senderNamespace, "type", "veth",
-                "peer", "name", captureInterface, "netns", captureNamespace)
+                ["ip", "link", "add", senderInterface, "netns", senderNamespace] + queueArguments
+                    + ["type", "veth", "peer", "name", captureInterface, "netns", captureNamespace] + queueArguments)
             for (namespace, interface) in [(senderNamespace, senderInterface), (captureNamespace, captureInterface)] {
                 try Self.run(
                     "ip", "netns", "exec", namespace, "sh", "-c",

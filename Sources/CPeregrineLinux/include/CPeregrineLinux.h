@@ -11,7 +11,7 @@
 //   atomics on arbitrary memory, so these inline into Swift as plain loads/stores with the right
 //   ordering (x86: a compiler barrier; other targets: the matching fence).
 // - `ioctl` is variadic, which Swift does not import.
-// - GNU extensions (`sched_setaffinity`, `sched_getaffinity`, `setns`) are hidden from Swift because its
+// - GNU extensions (`sched_setaffinity`, `sched_getaffinity`, `setns`, `pthread_setname_np`) are hidden from Swift because its
 //   Glibc module is built without _GNU_SOURCE; CPeregrineLinux.c defines it and forwards to them.
 #ifndef C_PEREGRINE_LINUX_H
 #define C_PEREGRINE_LINUX_H
@@ -59,6 +59,10 @@ int CPeregrineLinux_sched_setaffinity(pid_t pid, size_t size, const void *mask);
 
 /// sched_getaffinity(pid, size, mask); 0 on success (the mask beyond the kernel's is zeroed), or -1.
 int CPeregrineLinux_sched_getaffinity(pid_t pid, size_t size, void *mask);
+
+/// pthread_setname_np(pthread_self(), name): names the calling thread (at most 15 bytes, as `top -H`
+/// and /proc/PID/task/TID/comm show it); 0 on success or an error number.
+int CPeregrineLinux_setThreadName(const char *name);
 
 /// setns(fd, nstype): moves the calling thread into the namespace `fd` refers to.
 int CPeregrineLinux_setns(int fd, int nstype);

@@ -11,6 +11,7 @@ import Darwin
 /// The file is created on the first record, as Zeek does: a stream that logs nothing leaves no file.
 /// Formatted lines collect in a buffer that is written with `write(2)` once it holds
 /// ``bufferCapacity`` bytes, on ``flush()`` and on ``close()``, which also adds the TSV `#close` line.
+/// ``reopen()`` ends the file the same way but lets the next record start a new one (rotation).
 /// One writer belongs to the writer thread; it is not shared.
 public struct LogFileWriter {
     /// The stream's schema.
@@ -25,6 +26,9 @@ public struct LogFileWriter {
     private var descriptor: Int32 = -1
     private var buffer: [UInt8]
     private var closed = false
+    /// Set by ``reopen()``: the next file is opened for appending, so a file that was not moved
+    /// away keeps what it holds.
+    private var appendOnOpen = false
 
     /// Creates a writer; nothing is opened until the first record.
     ///
@@ -109,6 +113,22 @@ public struct LogFileWriter {
         }
     }
 
+    /// Ends the current file as ``close()`` does (`#close` for TSV) and lets the next record open
+    /// ``filePath`` again, starting it with a header: after logrotate moved the file away, the
+    /// next record creates a new one, as Zeek's files start anew after a rotation. A file that
+    /// was not moved is appended to, never truncated. Does nothing when no file is open.
+    ///
+    /// - Throws: ``LogWriterError`` when the final write or `close(2)` fails; the writer stays
+    ///   usable either way.
+    public mutating func reopen() throws(LogWriterError) {
+        guard !closed, descriptor >= 0 else { return }
+        defer {
+            closed = false
+            appendOnOpen = true
+        }
+        try close()
+    }
+
     private mutating func flushDescriptor(_ fd: Int32) throws(LogWriterError) {
         descriptor = fd
         defer { descriptor = -1 }
@@ -118,7 +138,7 @@ public struct LogFileWriter {
     private mutating func open() throws(LogWriterError) {
         var fd: Int32
         repeat {
-            fd = POSIX.open(filePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            fd = POSIX.open(filePath, O_WRONLY | O_CREAT | O_CLOEXEC | (appendOnOpen ? O_APPEND : O_TRUNC), 0o644)
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw LogWriterError(operation: "create", path: filePath, errno: errno) }
         descriptor = fd

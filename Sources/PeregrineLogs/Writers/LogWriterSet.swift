@@ -84,6 +84,22 @@ public struct LogWriterSet {
         if let first { throw first }
     }
 
+    /// Ends every open file with `#close` (TSV) and lets each stream's next record start a new file
+    /// with its header (``LogFileWriter/reopen()``): external rotation.
+    ///
+    /// - Throws: the first ``LogWriterError``; the remaining files are still reopened.
+    public mutating func reopenAll() throws(LogWriterError) {
+        var first: LogWriterError?
+        for index in writers.indices where writers[index] != nil {
+            do throws(LogWriterError) {
+                try writers[index]!.reopen()  // non-nil by the loop's filter
+            } catch {
+                if first == nil { first = error }
+            }
+        }
+        if let first { throw first }
+    }
+
     /// Closes every file (TSV files get `#close`); streams that logged nothing leave no file.
     ///
     /// - Throws: the first ``LogWriterError``; the remaining files are still closed.

@@ -12,8 +12,13 @@ import Glibc
 /// A ring record's tag is the stream id and its payload the record's bytes as
 /// ``LogRecordEncoder`` built them. A write error stops the writing: the first error is kept and
 /// later records are counted as lost, so the workers never wait on a broken disk.
+///
+/// A ``LogReopenRequest`` (SIGHUP) makes it end every open file with `#close` between two batches
+/// of records; each stream's next record starts a new file. Records taken from the rings before
+/// the request go to the old files, the others to the new ones: none is lost or written twice.
 public final class LogWriterThread: @unchecked Sendable {
     private let rings: [ByteRing]
+    private let reopen: LogReopenRequest?
     // Touched only by the writer thread while it runs, and by `finish()` after joining it.
     private var writers: LogWriterSet
     private var firstError: LogWriterError?
@@ -38,9 +43,11 @@ public final class LogWriterThread: @unchecked Sendable {
     /// - Parameters:
     ///   - rings: one per worker; this thread is the consumer of each.
     ///   - writers: the files, owned by this thread from now on.
-    public init(rings: [ByteRing], writers: LogWriterSet) {
+    ///   - reopen: requests to reopen every file (live capture's SIGHUP); `nil` for none.
+    public init(rings: [ByteRing], writers: LogWriterSet, reopen: LogReopenRequest? = nil) {
         self.rings = rings
         self.writers = writers
+        self.reopen = reopen
     }
 
     /// Starts the thread.
@@ -61,7 +68,12 @@ public final class LogWriterThread: @unchecked Sendable {
     }
 
     private func run() {
+        var reopened = reopen?.current ?? 0
         while true {
+            if let reopen, reopen.current != reopened {
+                reopened = reopen.current
+                reopenFiles()
+            }
             var drained = 0
             for ring in rings {
                 drained += ring.drain(limit: Self.batch) { tag, payload in write(streamID: UInt16(tag), payload) }
@@ -79,6 +91,15 @@ public final class LogWriterThread: @unchecked Sendable {
             try writers.closeAll()
         } catch {
             if firstError == nil { firstError = error }
+        }
+    }
+
+    private func reopenFiles() {
+        guard firstError == nil else { return }
+        do throws(LogWriterError) {
+            try writers.reopenAll()
+        } catch {
+            firstError = error
         }
     }
 
