@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import PeregrineCore
+import PeregrineLogs
 import PeregrinePolicy
 
 /// Everything a run needs to know, resolved once at start (style.md §4.7: no lookups per packet).
@@ -79,6 +80,16 @@ public struct Configuration: Sendable {
     public var captureLossInterval = Interval.seconds(900)
     /// `CaptureLoss::initial_watch_interval` (1 min): from the start to the first measurement.
     public var captureLossInitialInterval = Interval.seconds(60)
+    /// Built-in rotation (`Log::default_rotation_interval`; `nil`, Zeek's 0, is off): logs are
+    /// written in `<logDirectory>/current/` and moved at every multiple of the interval (wall clock)
+    /// into `<logDirectory>/YYYY-MM-DD/` with ZeekControl's names, compressed (`LogRotation`).
+    public var rotationInterval: Interval? = nil
+    /// How rotated logs are compressed.
+    public var logCompression = LogCompression.gzip
+    /// Rotated logs older than this are removed (`nil`: kept).
+    public var logRetentionAge: Interval? = nil
+    /// The oldest rotated logs are removed while the archive holds more bytes than this (`nil`: no limit).
+    public var logRetentionBytes: Int64? = nil
 
     public init() {}
 
@@ -124,6 +135,9 @@ public struct Configuration: Sendable {
         case "udp_inactivity_timeout": timeouts.udpInactivity = try Self.parseInterval(value, option: name)
         case "icmp_inactivity_timeout": timeouts.icmpInactivity = try Self.parseInterval(value, option: name)
         case "Stats::report_interval": statsInterval = try Self.parsePositiveInterval(value, option: name)
+        case "Log::default_rotation_interval":
+            let interval = try Self.parseInterval(value, option: name)
+            rotationInterval = interval.nanoseconds > 0 ? interval : nil
         case "CaptureLoss::watch_interval": captureLossInterval = try Self.parsePositiveInterval(value, option: name)
         case "CaptureLoss::initial_watch_interval":
             captureLossInitialInterval = try Self.parsePositiveInterval(value, option: name)

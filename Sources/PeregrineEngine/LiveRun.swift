@@ -124,12 +124,8 @@ public final class LiveRun {
             numaNode: groups.lazy.compactMap { $0[0].interface.numaNode }.first)
         let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
         let logs = (0..<configuration.workers).map { _ in OfflineRun.makeLogStreams(configuration) }
-        let writer = LogWriterThread(
-            rings: logs.map(\.ring),
-            writers: LogWriterSet(
-                directory: configuration.logDirectory, schemas: logs[0].schemas,
-                options: LogOptions(useJSON: configuration.useJSON)),
-            reopen: reopen?.request)
+        let writer = try OfflineRun.makeLogWriter(
+            configuration, rings: logs.map(\.ring), schemas: logs[0].schemas, reopen: reopen?.request)
         writer.start()
         let contexts = logs.indices.map { i in
             LiveWorker(

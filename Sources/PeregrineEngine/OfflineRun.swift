@@ -70,11 +70,8 @@ public final class OfflineRun {
         }
         // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
         if workers.count > 1 { for (i, w) in workers.enumerated() { w.reporting.peer = "worker-\(i + 1)" } }
-        let writer = LogWriterThread(
-            rings: workers.map(\.logs.ring),
-            writers: LogWriterSet(
-                directory: configuration.logDirectory, schemas: workers[0].logs.schemas,
-                options: LogOptions(useJSON: configuration.useJSON)))
+        let writer = try Self.makeLogWriter(
+            configuration, rings: workers.map(\.logs.ring), schemas: workers[0].logs.schemas, reopen: nil)
         writer.start()
         var summary = Summary()
         if workers.count == 1 {
@@ -102,6 +99,33 @@ public final class OfflineRun {
     }
 
     private func makeLogStreams() -> LogStreams { Self.makeLogStreams(configuration) }
+
+    /// The writer thread for `rings`, with built-in rotation when the configuration asks for it
+    /// (the logs then go to `<logDirectory>/current/`). The log directory is created when missing,
+    /// as Zeek creates `Log::default_logdir`. Live runs use it too.
+    /// - Throws: `EngineError` when the directory cannot be created.
+    static func makeLogWriter(
+        _ configuration: Configuration, rings: [ByteRing], schemas: [LogSchema], reopen: LogReopenRequest?
+    ) throws -> LogWriterThread {
+        var directory = configuration.logDirectory
+        var rotation: LogRotation?
+        if configuration.rotationInterval != nil { directory += "/current" }
+        do {
+            try LogArchiver.makeDirectories(directory)
+        } catch {
+            throw EngineError("log directory: \(error)")
+        }
+        if let interval = configuration.rotationInterval {
+            rotation = LogRotation(
+                interval: max(1, Int(interval.nanoseconds / 1_000_000_000)),
+                archiver: LogArchiver(directory: configuration.logDirectory, compression: configuration.logCompression),
+                maxAge: configuration.logRetentionAge, maxBytes: configuration.logRetentionBytes)
+        }
+        return LogWriterThread(
+            rings: rings,
+            writers: LogWriterSet(directory: directory, schemas: schemas, options: LogOptions(useJSON: configuration.useJSON)),
+            reopen: reopen, rotation: rotation)
+    }
 
     /// A worker's log streams for `configuration`, with its own log ring (live runs use it too).
     static func makeLogStreams(_ configuration: Configuration) -> LogStreams {

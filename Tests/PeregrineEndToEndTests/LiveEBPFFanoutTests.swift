@@ -46,26 +46,12 @@ import Testing
         try config.load(script: "misc/stats")
         let veth = try VethNamespaces()
         defer { veth.tearDown() }
-        let stop = StopFlag()
-        let outcome = LiveRunTests.LiveOutcome()
-        let liveConfig = config
-        let capture = JoinableThread {
-            do {
-                outcome.summary = try veth.inCaptureNamespace {
-                    try LiveRun(configuration: liveConfig).run(interfaces: [veth.captureInterface], stop: stop)
-                }
-            } catch {
-                outcome.error = "\(error)"
-            }
-        }
+        let capture = LiveRunTests.LiveCapture(veth: veth, configuration: config)
         Thread.sleep(forTimeInterval: 1)  // sockets bound and in their fanout group
         var run = Run()
         run.sent = try veth.replay([trace])
         Thread.sleep(forTimeInterval: 1)  // the last blocks retire (10 ms block timeout)
-        stop.stop()
-        capture.join()
-        run.summary = outcome.summary
-        run.error = outcome.error
+        (run.summary, run.error) = capture.finish()
         let stats = (try? String(contentsOfFile: directory + "/stats.log", encoding: .utf8)) ?? ""
         for line in stats.split(separator: "\n") where !line.hasPrefix("#") {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)

@@ -93,3 +93,57 @@ import Testing
         #expect(archiver.prune(now: nowStamp, maxAge: nil, maxBytes: 1_500) == .init())
     }
 }
+
+/// Built-in rotation through the writer thread: every record written lands in exactly one archived,
+/// compressed file, files are cut at the interval, and nothing stays in `current/`.
+@Suite struct LogRotationTests {
+    @Test func everyRecordEndsUpInOneArchivedFile() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("peregrine-rotation-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/current", withIntermediateDirectories: true)
+        let schema = LogSchema(id: 0, path: "conn", columns: [LogColumn("n", .count)])
+        let ring = ByteRing(capacity: 1 << 16)
+        let rotation = LogRotation(interval: 1, archiver: LogArchiver(directory: root, compression: .gzip))
+        let writer = LogWriterThread(
+            rings: [ring], writers: LogWriterSet(directory: root + "/current", schemas: [schema], options: LogOptions()),
+            rotation: rotation)
+        writer.start()
+        // 2.6 s of records, one every 2 ms: at least two rotation times pass.
+        var encoder = LogRecordEncoder(schema: schema)
+        var written = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < 2.6 {
+            encoder.reset()
+            encoder.count(UInt64(written))
+            encoder.withBytes { ring.write(tag: UInt32(schema.id), bytes: $0) }
+            written += 1
+            usleep(2_000)
+        }
+        ring.close()
+        _ = try writer.finish()
+        #expect(rotation.failures == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/current").isEmpty)
+        var files: [String] = []
+        for day in try FileManager.default.contentsOfDirectory(atPath: root) where day != "current" {
+            files += try FileManager.default.contentsOfDirectory(atPath: root + "/" + day).map { root + "/" + day + "/" + $0 }
+        }
+        #expect(files.count >= 3)
+        #expect(rotation.archivedFiles == UInt64(files.count))
+        var numbers: [Int] = []
+        for file in files {
+            #expect(file.hasSuffix(".log.gz"))
+            let tool = Process()
+            tool.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            tool.arguments = ["gzip", "-dc", file]
+            let pipe = Pipe()
+            tool.standardOutput = pipe
+            try tool.run()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            tool.waitUntilExit()
+            let lines = text.split(separator: "\n")
+            #expect(lines.first == "#separator \\x09" && lines.last?.hasPrefix("#close") == true)
+            numbers += lines.filter { !$0.hasPrefix("#") }.compactMap { Int($0) }
+        }
+        #expect(numbers.sorted() == Array(0..<written))
+    }
+}

@@ -235,7 +235,8 @@ public struct LogArchiver: Sendable {
         }
     }
 
-    static func makeDirectories(_ path: String) throws(LogArchiveError) {
+    /// Creates `path` and its missing parents (`mkdir -p`).
+    public static func makeDirectories(_ path: String) throws(LogArchiveError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part

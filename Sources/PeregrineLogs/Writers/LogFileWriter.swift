@@ -11,7 +11,8 @@ import Darwin
 /// The file is created on the first record, as Zeek does: a stream that logs nothing leaves no file.
 /// Formatted lines collect in a buffer that is written with `write(2)` once it holds
 /// ``bufferCapacity`` bytes, on ``flush()`` and on ``close()``, which also adds the TSV `#close` line.
-/// ``reopen()`` ends the file the same way but lets the next record start a new one (rotation).
+/// ``reopen()`` ends the file the same way but lets the next record start a new one (external
+/// rotation); ``rotate()`` also moves the ended file aside for the archiver (built-in rotation).
 /// One writer belongs to the writer thread; it is not shared.
 public struct LogFileWriter {
     /// The stream's schema.
@@ -24,6 +25,8 @@ public struct LogFileWriter {
     private let formatter: LogFormatter
     private let clock: () -> Int
     private var descriptor: Int32 = -1
+    /// The wall-clock second the current file was opened (its `#open` time).
+    public private(set) var openedAt = 0
     private var buffer: [UInt8]
     private var closed = false
     /// Set by ``reopen()``: the next file is opened for appending, so a file that was not moved
@@ -129,6 +132,33 @@ public struct LogFileWriter {
         try close()
     }
 
+    /// A file ``rotate()`` ended and moved aside, for the archiver.
+    public struct Rotated: Sendable {
+        /// The stream (`conn`, `dns`, ...).
+        public var stream: String
+        /// Where the ended file now is.
+        public var file: String
+        /// Wall-clock seconds of its `#open` and `#close`.
+        public var opened: Int
+        public var closed: Int
+    }
+
+    /// Ends the current file as ``close()`` does (`#close` for TSV), renames it to
+    /// `<path>.log.<opened>-<closed>` beside it and lets the next record create ``filePath`` anew.
+    /// - Returns: the moved file, or nil when no file was open.
+    /// - Throws: ``LogWriterError`` when the final write, `close(2)` or `rename(2)` fails; the
+    ///   writer stays usable and the file keeps its name then.
+    public mutating func rotate() throws(LogWriterError) -> Rotated? {
+        guard !closed, descriptor >= 0 else { return nil }
+        let opened = openedAt
+        let now = clock()
+        defer { closed = false }
+        try close()
+        let moved = "\(filePath).\(opened)-\(now)"
+        if rename(filePath, moved) != 0 { throw LogWriterError(operation: "rename", path: filePath, errno: errno) }
+        return Rotated(stream: schema.path, file: moved, opened: opened, closed: now)
+    }
+
     private mutating func flushDescriptor(_ fd: Int32) throws(LogWriterError) {
         descriptor = fd
         defer { descriptor = -1 }
@@ -142,7 +172,8 @@ public struct LogFileWriter {
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw LogWriterError(operation: "create", path: filePath, errno: errno) }
         descriptor = fd
-        formatter.appendHeader(schema: schema, wallClockSeconds: clock(), to: &buffer)
+        openedAt = clock()
+        formatter.appendHeader(schema: schema, wallClockSeconds: openedAt, to: &buffer)
     }
 }
 

@@ -100,6 +100,22 @@ public struct LogWriterSet {
         if let first { throw first }
     }
 
+    /// Ends every open file (``LogFileWriter/rotate()``).
+    /// - Returns: where each file went, and the first ``LogWriterError`` (the remaining files are
+    ///   still rotated).
+    public mutating func rotateAll() -> (rotated: [LogFileWriter.Rotated], error: LogWriterError?) {
+        var first: LogWriterError?
+        var rotated: [LogFileWriter.Rotated] = []
+        for index in writers.indices where writers[index] != nil {
+            do throws(LogWriterError) {
+                if let r = try writers[index]!.rotate() { rotated.append(r) }  // non-nil by the filter
+            } catch {
+                if first == nil { first = error }
+            }
+        }
+        return (rotated, first)
+    }
+
     /// Closes every file (TSV files get `#close`); streams that logged nothing leave no file.
     ///
     /// - Throws: the first ``LogWriterError``; the remaining files are still closed.

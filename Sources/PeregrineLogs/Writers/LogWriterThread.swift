@@ -16,9 +16,12 @@ import Glibc
 /// A ``LogReopenRequest`` (SIGHUP) makes it end every open file with `#close` between two batches
 /// of records; each stream's next record starts a new file. Records taken from the rings before
 /// the request go to the old files, the others to the new ones: none is lost or written twice.
+/// With a ``LogRotation`` it does the same at every rotation time, moves the ended files aside and
+/// hands them to the rotation's archiver thread; at the end the last files are rotated too.
 public final class LogWriterThread: @unchecked Sendable {
     private let rings: [ByteRing]
     private let reopen: LogReopenRequest?
+    private let rotation: LogRotation?
     // Touched only by the writer thread while it runs, and by `finish()` after joining it.
     private var writers: LogWriterSet
     private var firstError: LogWriterError?
@@ -44,15 +47,18 @@ public final class LogWriterThread: @unchecked Sendable {
     ///   - rings: one per worker; this thread is the consumer of each.
     ///   - writers: the files, owned by this thread from now on.
     ///   - reopen: requests to reopen every file (live capture's SIGHUP); `nil` for none.
-    public init(rings: [ByteRing], writers: LogWriterSet, reopen: LogReopenRequest? = nil) {
+    ///   - rotation: built-in rotation, started and finished by this thread; `nil` for none.
+    public init(rings: [ByteRing], writers: LogWriterSet, reopen: LogReopenRequest? = nil, rotation: LogRotation? = nil) {
         self.rings = rings
         self.writers = writers
         self.reopen = reopen
+        self.rotation = rotation
     }
 
     /// Starts the thread.
     public func start() {
         precondition(thread == nil, "writer thread started twice")
+        rotation?.start()
         thread = JoinableThread { self.run() }
     }
 
@@ -62,6 +68,7 @@ public final class LogWriterThread: @unchecked Sendable {
         guard let thread else { preconditionFailure("writer thread not started") }
         thread.join()
         self.thread = nil
+        rotation?.finish()
         summary.ringFullWaits = rings.reduce(0) { $0 + $1.fullWaits }
         if let firstError { throw firstError }
         return summary
@@ -69,10 +76,18 @@ public final class LogWriterThread: @unchecked Sendable {
 
     private func run() {
         var reopened = reopen?.current ?? 0
+        var nextRotation = rotation?.nextRotation(after: WallClock.now()) ?? .max
         while true {
             if let reopen, reopen.current != reopened {
                 reopened = reopen.current
                 reopenFiles()
+            }
+            if nextRotation != .max, let rotation {
+                let now = WallClock.now()
+                if now >= nextRotation {
+                    rotateFiles(rotation)
+                    nextRotation = rotation.nextRotation(after: now)
+                }
             }
             var drained = 0
             for ring in rings {
@@ -87,11 +102,18 @@ public final class LogWriterThread: @unchecked Sendable {
             var request = timespec(tv_sec: 0, tv_nsec: Self.idleSleepNanoseconds)
             _ = nanosleep(&request, nil)
         }
+        if let rotation { rotateFiles(rotation) }
         do throws(LogWriterError) {
             try writers.closeAll()
         } catch {
             if firstError == nil { firstError = error }
         }
+    }
+
+    private func rotateFiles(_ rotation: LogRotation) {
+        let (rotated, error) = writers.rotateAll()
+        rotation.submit(rotated)
+        if let error, firstError == nil { firstError = error }
     }
 
     private func reopenFiles() {
