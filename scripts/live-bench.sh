@@ -69,10 +69,10 @@ trap cleanup EXIT
 ip netns add "$send_ns"
 ip netns add "$cap_ns"
 ip link add prgbsend0 netns "$send_ns" type veth peer name prgbcap0 netns "$cap_ns"
-for pair in "$send_ns prgbsend0" "$cap_ns prgbcap0"; do
-    set -- $pair
-    ip netns exec "$1" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6'
-    ip -n "$1" link set "$2" up
+for pair in "$send_ns:prgbsend0" "$cap_ns:prgbcap0"; do
+    ns=${pair%%:*}
+    ip netns exec "$ns" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6'
+    ip -n "$ns" link set "${pair#*:}" up
 done
 
 mkdir -p "$work/live" "$work/offline"
@@ -82,7 +82,7 @@ pid=$!
 
 # Ready when every worker thread exists (its socket joined the fanout group before it started).
 for _ in $(seq 1 300); do
-    named=$(cat /proc/$pid/task/*/comm 2>/dev/null | grep -c '^peregrine-w' || true)
+    named=$(cat "/proc/$pid"/task/*/comm 2>/dev/null | grep -c '^peregrine-w' || true)
     [[ $named -ge $workers ]] && break
     kill -0 "$pid" 2>/dev/null || { cat "$work/peregrine.out" >&2; exit 1; }
     sleep 0.1
@@ -94,7 +94,7 @@ sleep 0.5
 # so the workers' start-up (building their tables) is not counted.
 cpu_ticks() {
     local total=0 task f
-    for task in /proc/$pid/task/*; do
+    for task in "/proc/$pid"/task/*; do
         [[ $1 == all || $(cat "$task/comm" 2>/dev/null) == peregrine-w* ]] || continue
         read -r -a f <<<"$(sed 's/.*) //' "$task/stat")"
         total=$((total + f[11] + f[12]))
