@@ -44,6 +44,10 @@ public final class ReopenFlag: Sendable {
 /// group and the same symmetric hash, both directions of a flow land on the same index in every
 /// group, so the two halves of a tap, captured on two interfaces, meet in one worker.
 ///
+/// Worker threads are named `peregrine-wN`, pinned to the CPUs ``workerCPUs(list:workers:numaNode:)``
+/// picks (`--cpus`, or the interface's NUMA node), and build their worker after asking for memory
+/// from their CPU's node, so its tables are placed there.
+///
 /// Network time is packet time, live as offline, and follows the wall clock (``idleClockLag``
 /// behind) while a worker's rings are idle, as Zeek's does live, so connections still expire
 /// when traffic stops.

@@ -129,8 +129,15 @@ struct Peregrine: ParsableCommand {
             if let interfaces {
                 installStopHandlers()
                 let names = interfaces.split(separator: ",").map(String.init)
-                _ = try LiveRun(configuration: config).run(
+                let summary = try LiveRun(configuration: config).run(
                     interfaces: names, stop: stopRequested, reopen: reopenRequested)
+                // As Zeek reports at exit ("N packets received on interface X, M dropped").
+                let cpus = summary.workerCPUs.map { "CPUs " + $0.map(String.init).joined(separator: ",") } ?? "unpinned"
+                printError(
+                    "peregrine: \(summary.kernelPackets) packets received on \(names.joined(separator: ",")), "
+                        + "\(summary.kernelDrops) dropped by the kernel; \(summary.packets) processed by \(workers) "
+                        + "worker(s) (\(cpus)); \(summary.connections) connections; "
+                        + "\(summary.logRingFullWaits) log ring full waits")
                 return
             }
             let summary = try OfflineRun(configuration: config).run(path: Self.resolveInput(readFile ?? ""))
