@@ -71,7 +71,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "peregrine",
-            dependencies: ["PeregrineEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "PeregrineEngine", "PeregrineSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .target(name: "CPeregrineTestBPF", path: "Tests/CPeregrineTestBPF"),
         .target(
@@ -79,7 +82,7 @@ let package = Package(
             path: "Tests/PeregrineTestSupport"),
         .testTarget(name: "PeregrineCoreTests", dependencies: ["PeregrineCore"]),
         .testTarget(name: "PeregrineDecodeTests", dependencies: ["PeregrineDecode", "PeregrineTestSupport"]),
-        .testTarget(name: "PeregrineSystemTests", dependencies: ["PeregrineSystem", "CPeregrineLinux"]),
+        .testTarget(name: "PeregrineSystemTests", dependencies: ["PeregrineSystem", "CPeregrineLinux", "PeregrineTestSupport"]),
         // CPcap: the tests read every trace through libpcap too, as the reference for the mapped reader.
         .testTarget(
             name: "PeregrineCaptureTests",
@@ -97,7 +100,7 @@ let package = Package(
             name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
         .testTarget(
             name: "PeregrineEndToEndTests",
-            dependencies: ["PeregrineEngine", "PeregrineTestSupport", "PeregrineCapture", "PeregrineDecode"]
+            dependencies: ["PeregrineEngine", "PeregrineTestSupport", "PeregrineCapture", "PeregrineDecode", "PeregrineSystem"]
         ),
     ]
 )

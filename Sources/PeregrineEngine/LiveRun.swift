@@ -98,9 +98,12 @@ public final class LiveRun {
     /// Captures on `interfaces` until `stop` is set, then drains and returns.
     /// - Parameters:
     ///   - reopen: requests to reopen the log files (SIGHUP), served by the writer thread.
+    ///   - notifier: systemd's notification socket when systemd started the process (``serveSystemd``).
     /// - Throws: ``EngineError`` naming the interface and the failing call when a socket cannot be
     ///   opened (missing interface, no permission, bad ring settings) or the logs cannot be written.
-    public func run(interfaces: [String], stop: StopFlag, reopen: ReopenFlag? = nil) throws -> Summary {
+    public func run(
+        interfaces: [String], stop: StopFlag, reopen: ReopenFlag? = nil, notifier: SystemdNotifier? = nil
+    ) throws -> Summary {
         guard !interfaces.isEmpty else { throw EngineError("-i needs at least one interface") }
         guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
         var capture = AFPacketConfiguration()
@@ -148,8 +151,13 @@ public final class LiveRun {
                 ReportManager.run(schedule: schedule, mailboxes: mailboxes, stop: stop)
             }
         let threads = contexts.map { context in JoinableThread { context.run() } }
+        let pulses = contexts.map(\.pulse)
+        let service = notifier.map { notifier in
+            JoinableThread { Self.serveSystemd(notifier, pulses: pulses, interfaces: interfaces, stop: stop, reopen: reopen) }
+        }
         for thread in threads { thread.join() }
         manager?.join()
+        service?.join()
         let written: LogWriterThread.Summary
         do throws(LogWriterError) {
             written = try writer.finish()
@@ -241,6 +249,67 @@ public final class LiveRun {
         return nil
     }
 
+    /// A live worker's signs of life for the service thread: a counter its capture loop bumps once
+    /// per round, the frames it processed and the kernel drops of its last stats read.
+    final class WorkerPulse: Sendable {
+        let beats = Atomic<UInt64>(0)
+        let packets = Atomic<UInt64>(0)
+        let dropped = Atomic<UInt64>(0)
+
+        func beat(packets count: UInt64) {
+            packets.store(count, ordering: .relaxed)
+            beats.add(1, ordering: .releasing)
+        }
+    }
+
+    /// The systemd side of a live run (`systemd/peregrine.service`, `Type=notify`): `READY=1` once
+    /// every worker's capture loop runs, then `WATCHDOG=1` at the watchdog interval only while every
+    /// worker keeps going round its loop (a stuck worker stops the pings and systemd restarts the
+    /// service), a `STATUS=` line with packets and drops, `RELOADING=1`/`READY=1` around a log
+    /// reopen (SIGHUP), and `STOPPING=1` when the stop is asked for. Runs on its own thread.
+    static func serveSystemd(
+        _ notifier: SystemdNotifier, pulses: [WorkerPulse], interfaces: [String], stop: StopFlag, reopen: ReopenFlag?
+    ) {
+        CPUSet.nameCurrentThread("peregrine-sd")
+        func status() -> String {
+            SystemdNotifier.captureStatus(
+                interfaces: interfaces, workers: pulses.count,
+                packets: pulses.reduce(0) { $0 + $1.packets.load(ordering: .relaxed) },
+                dropped: pulses.reduce(0) { $0 + $1.dropped.load(ordering: .relaxed) })
+        }
+        func pause(_ nanoseconds: Int) {
+            var request = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+            _ = nanosleep(&request, nil)
+        }
+        while !stop.isSet && pulses.contains(where: { $0.beats.load(ordering: .acquiring) == 0 }) { pause(10_000_000) }
+        guard !stop.isSet else {
+            try? notifier.stopping()
+            return
+        }
+        try? notifier.ready(status: status())
+        let step = notifier.watchdogInterval.map { Int($0.components.seconds) * 1_000_000_000 + Int($0.components.attoseconds / 1_000_000_000) }
+        let interval = min(step ?? 5_000_000_000, 5_000_000_000)
+        var seen = pulses.map { $0.beats.load(ordering: .acquiring) }
+        var reopened = reopen?.request.current ?? 0
+        var elapsed = 0
+        while !stop.isSet {
+            pause(50_000_000)
+            elapsed += 50_000_000
+            if let reopen, reopen.request.current != reopened {
+                reopened = reopen.request.current
+                try? notifier.reloading()
+                try? notifier.ready(status: status())
+            }
+            guard elapsed >= interval else { continue }
+            elapsed = 0
+            let now = pulses.map { $0.beats.load(ordering: .acquiring) }
+            if zip(now, seen).allSatisfy({ $0 != $1 }) && step != nil { try? notifier.watchdog() }
+            seen = now
+            try? notifier.status(status())
+        }
+        try? notifier.stopping()
+    }
+
     /// One worker thread: what it needs to build its worker, and what it reports back once it
     /// ended. Used only by that thread until it is joined.
     final class LiveWorker: @unchecked Sendable {
@@ -249,6 +318,8 @@ public final class LiveRun {
         let sources: [AFPacketSource]
         let stop: StopFlag
         let requests = ReportRequests()
+        /// What the service thread reads while the worker runs.
+        let pulse = WorkerPulse()
         private let configuration: Configuration
         private let logs: LogStreams
         private let seed: UInt64
@@ -289,7 +360,7 @@ public final class LiveRun {
             worker.reporting.requests = requests
             // Read by this thread when its stats.log line is due (the kernel counters reset on
             // each read; the source keeps the totals).
-            let sources = self.sources
+            let sources = self.sources, pulse = self.pulse
             worker.reporting.captureStatistics = {
                 var link: UInt64 = 0, dropped: UInt64 = 0
                 for source in sources {
@@ -297,6 +368,7 @@ public final class LiveRun {
                     link &+= s.packets
                     dropped &+= s.drops
                 }
+                pulse.dropped.store(dropped, ordering: .relaxed)
                 return (link, dropped)
             }
             capture(worker)
@@ -320,6 +392,8 @@ public final class LiveRun {
             let wait = sources.count == 1 ? LiveRun.pollMilliseconds : 1
             do throws(AFPacketError) {
                 while !stop.isSet {
+                    // Once per round (a ring block or an empty poll), not per packet.
+                    pulse.beat(packets: packets)
                     var frames = 0
                     for source in sources { frames += try source.withBatch(timeoutMilliseconds: wait, process) }
                     worker.serveReportRequests()

@@ -22,7 +22,7 @@ import Glibc
 ///
 /// The socket is a path (`/run/systemd/notify`) or, with a leading `@`, a name in the abstract
 /// namespace. With `NotifyAccess=main` systemd accepts messages from any thread of the main process.
-/// Sending blocks only if systemd's receive queue is full, as `sd_notify` does; no worker calls it.
+/// Sending never blocks (a full receive queue refuses the message); no worker calls it.
 public final class SystemdNotifier: Sendable {
     /// `NOTIFY_SOCKET` as systemd gave it: a path, or `@name` for the abstract namespace.
     public let socketName: String
@@ -126,8 +126,13 @@ public final class SystemdNotifier: Sendable {
 
     /// Sends `assignments` (`NAME=value`, no newlines) as one datagram.
     ///
-    /// The corresponding C call is `sendto(MSG_NOSIGNAL)` to the `NOTIFY_SOCKET` address.
-    /// - Throws: `SystemError.syscall` (`ECONNREFUSED`/`ENOENT` when nobody listens on the socket).
+    /// Never blocks: when the receiver's queue is full (`net.unix.max_dgram_qlen`, 10 datagrams by
+    /// default) the message is refused with `EAGAIN` rather than holding the caller, so a stalled
+    /// receiver can never hold up a stop.
+    ///
+    /// The corresponding C call is `sendto(MSG_NOSIGNAL | MSG_DONTWAIT)` to the `NOTIFY_SOCKET` address.
+    /// - Throws: `SystemError.syscall` (`ECONNREFUSED`/`ENOENT` when nobody listens on the socket,
+    ///   `EAGAIN` when its queue is full).
     public func send(_ assignments: [String]) throws(SystemError) {
         var message = Array(assignments.joined(separator: "\n").utf8)
         var address = self.address
@@ -136,7 +141,7 @@ public final class SystemdNotifier: Sendable {
             let sent = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
                     message.withUnsafeMutableBytes {
-                        sendto(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), target, length)
+                        sendto(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), target, length)
                     }
                 }
             }

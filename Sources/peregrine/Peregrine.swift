@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import PeregrineEngine
+import PeregrineSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -129,8 +130,15 @@ struct Peregrine: ParsableCommand {
             if let interfaces {
                 installStopHandlers()
                 let names = interfaces.split(separator: ",").map(String.init)
+                // Under systemd (`Type=notify`): readiness, watchdog and status; nil otherwise.
+                let notifier: SystemdNotifier?
+                do {
+                    notifier = try SystemdNotifier.fromProcessEnvironment()
+                } catch {
+                    throw EngineError("NOTIFY_SOCKET: \(error)")
+                }
                 let summary = try LiveRun(configuration: config).run(
-                    interfaces: names, stop: stopRequested, reopen: reopenRequested)
+                    interfaces: names, stop: stopRequested, reopen: reopenRequested, notifier: notifier)
                 // As Zeek reports at exit ("N packets received on interface X, M dropped").
                 let cpus = summary.workerCPUs.map { "CPUs " + $0.map(String.init).joined(separator: ",") } ?? "unpinned"
                 printError(

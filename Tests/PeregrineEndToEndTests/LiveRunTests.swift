@@ -2,6 +2,7 @@
 import Foundation
 import PeregrineCore
 import PeregrineEngine
+import PeregrineSystem
 import PeregrineTestSupport
 import Testing
 
@@ -259,12 +260,12 @@ import Testing
         private var error: String?
         private var thread: JoinableThread?
 
-        init(veth: VethNamespaces, configuration: Configuration) {
+        init(veth: VethNamespaces, configuration: Configuration, notifier: SystemdNotifier? = nil) {
             thread = JoinableThread { [self] in
                 do {
                     summary = try veth.inCaptureNamespace {
                         try LiveRun(configuration: configuration).run(
-                            interfaces: [veth.captureInterface], stop: stop, reopen: reopen)
+                            interfaces: [veth.captureInterface], stop: stop, reopen: reopen, notifier: notifier)
                     }
                 } catch {
                     self.error = "\(error)"
