@@ -48,7 +48,8 @@ extension SensorSettings {
 
     /// The overriding of ``overridden(by:)``, adding to `keys` the dotted file keys the command
     /// line replaced (so a later check blames the flag, not the file's line).
-    func overridden(by flags: CommandLineOverrides, keys: inout Set<String>) -> (SensorSettings, [ConfigurationProblem]) {
+    func overridden(by flags: CommandLineOverrides, keys: inout Set<String>) -> (SensorSettings, [ConfigurationProblem])
+    {
         var s = self
         var problems: [ConfigurationProblem] = []
         func problem(_ reason: String) {

@@ -20,12 +20,15 @@ public enum ConfigurationFile {
     /// directory (or the nearest existing parent it would be created in) is writable.
     ///
     /// - Parameters:
-    ///   - path: the configuration file; `nil` for none (defaults and command line only).
+    ///   - path: the configuration file; `nil` for none (defaults and command line only; a problem with
+    ///     a default then names the source `defaults`).
     ///   - overrides: the command line's values.
     ///   - system: the machine to check against; this one by default.
     /// - Returns: the settings, or every problem sorted by line (command-line problems last).
     public static func load(
-        path: String?, overrides: CommandLineOverrides = CommandLineOverrides(), system: SystemFacts = .current()
+        path: String?,
+        overrides: CommandLineOverrides = CommandLineOverrides(),
+        system: SystemFacts = .current()
     ) -> Result<SensorSettings, ConfigurationProblems> {
         guard let path else { return parse(yaml: "", file: "defaults", overrides: overrides, system: system) }
         let text: String
@@ -39,7 +42,9 @@ public enum ConfigurationFile {
 
     /// ``load(path:overrides:system:)`` on text already read; `file` names it in problems.
     public static func parse(
-        yaml: String, file: String, overrides: CommandLineOverrides = CommandLineOverrides(),
+        yaml: String,
+        file: String,
+        overrides: CommandLineOverrides = CommandLineOverrides(),
         system: SystemFacts = .current()
     ) -> Result<SensorSettings, ConfigurationProblems> {
         let reader = ConfigurationReader(file: file)

@@ -20,7 +20,9 @@ enum Key {
     static let retention = "logs.retention"
 
     /// The flag that replaces a key, for messages about a command-line value.
-    static let flags = [interfaces: "-i", mode: "--capture", workers: "--workers", cpus: "--cpus", logDirectory: "--logdir"]
+    static let flags = [
+        interfaces: "-i", mode: "--capture", workers: "--workers", cpus: "--cpus", logDirectory: "--logdir",
+    ]
 }
 
 /// Walks the YAML tree of one file into ``SensorSettings``, collecting a problem for every unknown
@@ -37,7 +39,10 @@ final class ConfigurationReader {
 
     /// Every log stream path the engine writes (`LogStreams.schemas`), in its order.
     static let logNames: [String] = LogStreams(
-        ring: ByteRing(capacity: 4096), local: LocalNetworks(), vlanColumns: false, communityIDSeed: nil
+        ring: ByteRing(capacity: 4096),
+        local: LocalNetworks(),
+        vlanColumns: false,
+        communityIDSeed: nil
     ).schemas.map(\.path)
 
     /// Reads `yaml`; afterwards ``settings`` holds every value that was valid and ``problems`` the rest.
@@ -56,7 +61,8 @@ final class ConfigurationReader {
         // An empty file (or only comments) leaves every default.
         guard let root, !isNull(root) else { return true }
         mapping(root, "", known: ["capture", "network", "engine", "logs", "stats", "capture_loss", "metrics"]) {
-            key, value in
+            key,
+            value in
             switch key {
             case "capture": readCapture(value)
             case "network": readNetwork(value)
@@ -87,7 +93,10 @@ final class ConfigurationReader {
             // `context.text` is the whole document; only its mark (the first duplicate) is of use.
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return ConfigurationProblem(
-                source: file, line: context.mark.line, reason: "duplicate key \(names) in one mapping")
+                source: file,
+                line: context.mark.line,
+                reason: "duplicate key \(names) in one mapping"
+            )
         case .reader(let problem, _, _, _):
             return ConfigurationProblem(source: file, line: nil, reason: "not readable as YAML: \(problem)")
         default:
@@ -100,7 +109,8 @@ final class ConfigurationReader {
     private func readCapture(_ node: Node) {
         var workersGiven = false
         mapping(
-            node, "capture",
+            node,
+            "capture",
             known: ["interfaces", "mode", "workers", "cpus", "filter", "checksums", "af_packet", "af_xdp"]
         ) { key, value in
             let path = "capture." + key
@@ -117,7 +127,8 @@ final class ConfigurationReader {
                 } catch {
                     problem(value, "\(path): \(error)")
                 }
-            case "filter": if let text = scalar(value, path, expected: "a capture filter") { settings.engine.captureFilter = text }
+            case "filter":
+                if let text = scalar(value, path, expected: "a capture filter") { settings.engine.captureFilter = text }
             case "checksums":
                 switch scalar(value, path, expected: "verify or ignore") {
                 case "verify": settings.engine.ignoreChecksums = false
@@ -130,11 +141,15 @@ final class ConfigurationReader {
             }
         }
         // One worker per listed CPU unless the file says otherwise.
-        if !workersGiven, let cpus = settings.cpus, !cpus.set.cpus.isEmpty { settings.engine.workers = cpus.set.cpus.count }
+        if !workersGiven, let cpus = settings.cpus, !cpus.set.cpus.isEmpty {
+            settings.engine.workers = cpus.set.cpus.count
+        }
     }
 
     private func readInterfaces(_ node: Node, _ path: String) -> [CaptureInterface]? {
-        if case .scalar = node, let text = scalar(node, path, expected: "a list of interfaces") {
+        // `eth1,eth2` as `-i` takes them.
+        if case .scalar = node {
+            guard let text = scalar(node, path, expected: "a list of interfaces") else { return nil }
             return text.split(separator: ",").map { CaptureInterface(name: String($0).trimmingSpaces) }
         }
         guard let items = list(node, path, expected: "a list of interfaces") else { return nil }
@@ -182,7 +197,9 @@ final class ConfigurationReader {
 
     private func readAFXDP(_ node: Node, _ path: String) {
         mapping(
-            node, path, known: ["frame_size", "frame_count", "fill_ring_size", "completion_ring_size", "rx_ring_size"]
+            node,
+            path,
+            known: ["frame_size", "frame_count", "fill_ring_size", "completion_ring_size", "rx_ring_size"]
         ) { key, value in
             let keyPath = path + "." + key
             if key == "frame_size" {
@@ -206,7 +223,9 @@ final class ConfigurationReader {
                 if let b = bool(value, path) { settings.engine.privateAddressSpaceIsLocal = b }
                 return
             }
-            if case .scalar = value, let text = scalar(value, path, expected: "a list of subnets") {
+            // Zeek's `{10.0.0.0/8, 192.168.0.0/16}` in one string.
+            if case .scalar = value {
+                guard let text = scalar(value, path, expected: "a list of subnets") else { return }
                 do {
                     settings.engine.localNetworks = try Configuration.parseSubnets(text, option: path)
                 } catch {
@@ -239,7 +258,8 @@ final class ConfigurationReader {
     private func readLogs(_ node: Node) {
         var enabledNode: Node?
         mapping(
-            node, "logs",
+            node,
+            "logs",
             known: ["directory", "format", "rotation_interval", "compression", "retention", "enabled", "disabled"]
         ) { key, value in
             let path = "logs." + key
@@ -254,7 +274,9 @@ final class ConfigurationReader {
                 case nil: break
                 }
             case "rotation_interval":
-                if let i = interval(value, path, zeroAllowed: true) { settings.logFiles.rotationInterval = i == .zero ? nil : i }
+                if let i = interval(value, path, zeroAllowed: true) {
+                    settings.logFiles.rotationInterval = i == .zero ? nil : i
+                }
             case "compression": if let c: LogCompression = choice(value, path) { settings.logFiles.compression = c }
             case "retention": readRetention(value)
             case "enabled":
@@ -298,7 +320,8 @@ final class ConfigurationReader {
             let path = "capture_loss." + key
             switch key {
             case "enabled": if let b = bool(value, path) { settings.engine.captureLossLogging = b }
-            case "interval": if let i = interval(value, path, zeroAllowed: false) { settings.engine.captureLossInterval = i }
+            case "interval":
+                if let i = interval(value, path, zeroAllowed: false) { settings.engine.captureLossInterval = i }
             default:
                 if let i = interval(value, path, zeroAllowed: false) { settings.engine.captureLossInitialInterval = i }
             }
@@ -364,7 +387,11 @@ final class ConfigurationReader {
                 continue
             }
             // A scalar's own line (a folded one may start below its key); a section's or list's key line.
-            if case .scalar = value { lines[full] = value.mark?.line ?? keyNode.mark?.line } else { lines[full] = keyNode.mark?.line }
+            if case .scalar = value {
+                lines[full] = value.mark?.line ?? keyNode.mark?.line
+            } else {
+                lines[full] = keyNode.mark?.line
+            }
             each(key, value)
         }
     }

@@ -146,7 +146,8 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
             guard IPAddress(host) != nil, host.contains(":") else { return nil }
         } else {
             // A host name or an IPv4 address; all digits and dots must be a valid address.
-            guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") })
+            guard !host.isEmpty,
+                host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") })
             else { return nil }
             if host.allSatisfy({ $0.isNumber || $0 == "." }), IPAddress(host) == nil { return nil }
         }

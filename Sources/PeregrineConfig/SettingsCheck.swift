@@ -59,14 +59,16 @@ struct SettingsCheck {
                     problem(
                         Key.cpus,
                         "CPU list '\(list.text)' names \(CPUSet(missing)), which \(missing.count == 1 ? "is" : "are") "
-                            + "not online (online: \(online))")
+                            + "not online (online: \(online))"
+                    )
                 }
             }
             if !list.set.cpus.isEmpty, workers > list.set.cpus.count {
                 problem(
                     said(Key.workers, else: Key.cpus),
                     "\(workers) workers but the CPU list '\(list.text)' names only \(list.set.cpus.count) CPUs "
-                        + "(one worker per CPU)")
+                        + "(one worker per CPU)"
+                )
             }
         } else if let online, workers > online.cpus.count {
             problem(Key.workers, "\(workers) workers but only \(online.cpus.count) CPUs are online (\(online))")
@@ -99,12 +101,18 @@ struct SettingsCheck {
         do throws(AFPacketError) {
             try ring.validate()
         } catch {
-            if case .invalidConfiguration(let reason) = error { problem(Key.afPacket, reason) } else { problem(Key.afPacket, "\(error)") }
+            if case .invalidConfiguration(let reason) = error {
+                problem(Key.afPacket, reason)
+            } else {
+                problem(Key.afPacket, "\(error)")
+            }
             return
         }
         checkMemory(
-            key: Key.afPacket, perSocket: ring.blockSize.multipliedReportingOverflow(by: ring.blockCount),
-            what: "TPACKET_V3 rings (block_size × block_count)")
+            key: Key.afPacket,
+            perSocket: ring.blockSize.multipliedReportingOverflow(by: ring.blockCount),
+            what: "TPACKET_V3 rings (block_size × block_count)"
+        )
     }
 
     private mutating func checkUMEM() {
@@ -113,7 +121,9 @@ struct SettingsCheck {
         // net/xdp/xdp_umem.c); ring sizes are powers of two (xskq_create()).
         if umem.frameSize < 2048 || umem.frameSize > system.pageSize || umem.frameSize & (umem.frameSize - 1) != 0 {
             problem(
-                Key.afXDP, "frame_size \(umem.frameSize) must be a power of two from 2048 to the page size \(system.pageSize)")
+                Key.afXDP,
+                "frame_size \(umem.frameSize) must be a power of two from 2048 to the page size \(system.pageSize)"
+            )
         }
         for (name, size) in [
             ("fill_ring_size", umem.fillRingSize), ("completion_ring_size", umem.completionRingSize),
@@ -122,22 +132,26 @@ struct SettingsCheck {
             problem(Key.afXDP, "\(name) \(size) must be a power of two")
         }
         checkMemory(
-            key: Key.afXDP, perSocket: umem.frameSize.multipliedReportingOverflow(by: umem.frameCount),
-            what: "AF_XDP UMEMs (frame_size × frame_count)")
+            key: Key.afXDP,
+            perSocket: umem.frameSize.multipliedReportingOverflow(by: umem.frameCount),
+            what: "AF_XDP UMEMs (frame_size × frame_count)"
+        )
     }
 
     /// One socket per worker per interface: refuses rings that need more than the machine's memory.
     private mutating func checkMemory(key: String, perSocket: (partialValue: Int, overflow: Bool), what: String) {
         guard let memory = system.memoryBytes else { return }
         let sockets = settings.engine.workers * interfaceCount
-        let total: (partialValue: Int, overflow: Bool) = perSocket.overflow ? (0, true) : perSocket.partialValue.multipliedReportingOverflow(by: sockets)
+        let total: (partialValue: Int, overflow: Bool) =
+            perSocket.overflow ? (0, true) : perSocket.partialValue.multipliedReportingOverflow(by: sockets)
         guard total.overflow || total.partialValue > memory else { return }
         let need = total.overflow ? "more than 8 EiB" : Self.bytes(total.partialValue)
         problem(
             key,
             "\(what) need \(need) for \(Self.count(settings.engine.workers, "worker")) × "
                 + "\(Self.count(interfaceCount, "interface")), more than "
-                + "the \(Self.bytes(memory)) of physical memory")
+                + "the \(Self.bytes(memory)) of physical memory"
+        )
     }
 
     private mutating func checkLogFiles() {
@@ -146,7 +160,10 @@ struct SettingsCheck {
         let files = settings.logFiles
         if files.rotationInterval == nil {
             if files.compression != .none {
-                problem(Key.compression, "\(files.compression.rawValue) compresses rotated files; set logs.rotation_interval")
+                problem(
+                    Key.compression,
+                    "\(files.compression.rawValue) compresses rotated files; set logs.rotation_interval"
+                )
             }
             if files.maxAge != nil || files.maxDiskBytes != nil {
                 problem(Key.retention, "retention deletes rotated files; set logs.rotation_interval")
@@ -162,13 +179,11 @@ struct SettingsCheck {
         while true {
             var info = stat()
             if stat(path, &info) == 0 {
-                let created = path == directory ? "" : "cannot be created: "
-                guard info.st_mode & S_IFMT == S_IFDIR else {
-                    return "'\(directory)' \(created.isEmpty ? "is not a directory" : created + "'\(path)' is not a directory")"
-                }
+                // The directory itself, or the ancestor it would be created in.
+                let subject = path == directory ? "'\(directory)'" : "'\(directory)' cannot be created: '\(path)'"
+                guard info.st_mode & S_IFMT == S_IFDIR else { return "\(subject) is not a directory" }
                 guard access(path, W_OK) == 0 else {
-                    let why = String(cString: strerror(errno))
-                    return "'\(directory)' \(created.isEmpty ? "is not writable" : created + "'\(path)' is not writable") (\(why))"
+                    return "\(subject) is not writable (\(String(cString: strerror(errno))))"
                 }
                 return nil
             }

@@ -28,7 +28,8 @@ public struct SystemFacts: Sendable {
         SystemFacts(
             onlineCPUs: try? CPUSet.online(),
             memoryBytes: (try? TextFile.read("/proc/meminfo")).flatMap(memTotal(meminfo:)),
-            pageSize: Int(sysconf(Int32(_SC_PAGESIZE))))
+            pageSize: Int(sysconf(Int32(_SC_PAGESIZE)))
+        )
     }
 
     /// The `MemTotal:` line of `/proc/meminfo` in bytes (the kernel writes it in KiB: `MemTotal: 16314124 kB`).

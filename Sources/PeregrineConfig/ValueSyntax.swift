@@ -50,7 +50,9 @@ enum ValueSyntax {
             return .value(Interval(nanoseconds: Int64(value * scale * 1e9)))
         }
         // Zeek's units go up to days: beyond 1e5 of them the nanoseconds overflow `Int64`.
-        if let value = Double(number), value > 1e5, !["", "sec", "secs", "msec", "msecs"].contains(unit) || value >= 1e9 {
+        if let value = Double(number), value > 1e5,
+            !["", "sec", "secs", "msec", "msecs"].contains(unit) || value >= 1e9
+        {
             return .invalid("'\(text)' is too long")
         }
         do {

@@ -50,13 +50,15 @@ struct CommandLineOverridesTests {
             problems(parse(Self.file, overrides: flags)) == [
                 "command line: option no_such_option: not a known option",
                 "command line: --workers: 3 workers but the CPU list '0-1' names only 2 CPUs (one worker per CPU)",
-            ])
+            ]
+        )
         var bad = CommandLineOverrides()
         bad.cpus = "1-"
         #expect(
             problems(parse(Self.file, overrides: bad)) == [
                 "command line: --cpus: invalid CPU list '1-': '1-' is not N or N-M"
-            ])
+            ]
+        )
     }
 
     @Test("overridden(by:) applies flags to settings already loaded")
@@ -89,7 +91,8 @@ struct ValueSyntaxTests {
         arguments: [
             ("4096", 4096), ("64KiB", 65536), ("1MiB", 1 << 20), ("1 MiB", 1 << 20), ("128M", 128 << 20),
             ("1.5GiB", 3 << 29), ("2TiB", 2 << 40), ("1_048_576", 1 << 20),
-        ])
+        ]
+    )
     func sizes(text: String, bytes: Int) throws {
         let s = try parse("logs:\n  directory: .\n  rotation_interval: 1h\n  retention:\n    max_size: \(text)\n").get()
         #expect(s.logFiles.maxDiskBytes == bytes)
@@ -104,8 +107,10 @@ struct ValueSyntaxTests {
         "intervals: short units and Zeek's",
         arguments: [
             ("10ms", 10_000_000), ("30s", 30_000_000_000), ("5m", 300_000_000_000), ("5 min", 300_000_000_000),
-            ("1h", 3_600_000_000_000), ("1hr", 3_600_000_000_000), ("2days", 172_800_000_000_000), ("300", 300_000_000_000),
-        ])
+            ("1h", 3_600_000_000_000), ("1hr", 3_600_000_000_000), ("2days", 172_800_000_000_000),
+            ("300", 300_000_000_000),
+        ]
+    )
     func intervals(text: String, nanoseconds: Int64) throws {
         let s = try parse("stats:\n  interval: \(text)\n").get()
         #expect(s.engine.statsInterval == Interval(nanoseconds: nanoseconds))
@@ -116,8 +121,13 @@ struct ValueSyntaxTests {
         #expect(
             problems(parse("stats:\n  interval: 0\n")) == [
                 "test.yaml:2: stats.interval: the interval must be above zero, got '0'"
-            ])
-        #expect(problems(parse("stats:\n  interval: 99999999999h\n")) == ["test.yaml:2: stats.interval: '99999999999h' is too long"])
+            ]
+        )
+        #expect(
+            problems(parse("stats:\n  interval: 99999999999h\n")) == [
+                "test.yaml:2: stats.interval: '99999999999h' is too long"
+            ]
+        )
     }
 
     @Test("listen addresses", arguments: ["127.0.0.1:9911", "[::1]:9911", "localhost:9911", "metrics-host:80"])
@@ -125,7 +135,10 @@ struct ValueSyntaxTests {
         #expect(ListenAddress(text)?.description == text)
     }
 
-    @Test("bad listen addresses", arguments: ["9911", "127.0.0.1", "::1:9911", "[::1:9911", "300.1.1.1:80", "host:0", "host:70000"])
+    @Test(
+        "bad listen addresses",
+        arguments: ["9911", "127.0.0.1", "::1:9911", "[::1:9911", "300.1.1.1:80", "host:0", "host:70000"]
+    )
     func badListen(text: String) {
         #expect(ListenAddress(text) == nil)
     }

@@ -20,7 +20,9 @@ func temporaryDirectory() throws -> String {
 
 /// Parses `yaml` as `test.yaml` on `system` (logs go to the current directory unless it names one).
 func parse(
-    _ yaml: String, overrides: CommandLineOverrides = CommandLineOverrides(), system: SystemFacts = eightCPUs
+    _ yaml: String,
+    overrides: CommandLineOverrides = CommandLineOverrides(),
+    system: SystemFacts = eightCPUs
 ) -> Result<SensorSettings, ConfigurationProblems> {
     ConfigurationFile.parse(yaml: yaml, file: "test.yaml", overrides: overrides, system: system)
 }

@@ -79,22 +79,28 @@ struct ConfigurationFileTests {
               listen: localhost
             colour: blue
             """
-        let logs = "conn, weird, tunnel, dns, ntp, http, files, ssl, x509, ssh, ftp, smtp, analyzer, stats, capture_loss, dhcp"
+        let logs =
+            "conn, weird, tunnel, dns, ntp, http, files, ssl, x509, ssh, ftp, smtp, analyzer, stats, capture_loss, dhcp"
         #expect(
             problems(parse(yaml)) == [
                 "test.yaml:2: capture.interfaces: interface 'eth1' is listed twice",
-                "test.yaml:3: capture.mode: expected one of af_packet, af_xdp, auto, got 'af_pakcet'; did you mean 'af_packet'?",
+                "test.yaml:3: capture.mode: expected one of af_packet, af_xdp, auto, got 'af_pakcet'; "
+                    + "did you mean 'af_packet'?",
                 "test.yaml:4: capture.workers: expected a whole number, got 'four'",
                 "test.yaml:5: capture.af_packet: block size 1000 is not a positive multiple of the page size 4096",
-                "test.yaml:8: network.local_nets[1]: '10.0.0.300/8' is not a subnet (address/length, e.g. 10.0.0.0/8)",
+                "test.yaml:8: network.local_nets[1]: '10.0.0.300/8' is not a subnet "
+                    + "(address/length, e.g. 10.0.0.0/8)",
                 "test.yaml:10: logs.format: expected tsv or json, got 'xml'",
-                "test.yaml:11: logs.rotation_interval: unknown time unit 'fortnights' (intervals look like 10ms, 30s, 5min, 1h, 7d)",
+                "test.yaml:11: logs.rotation_interval: unknown time unit 'fortnights' "
+                    + "(intervals look like 10ms, 30s, 5min, 1h, 7d)",
                 "test.yaml:12: logs.compression: expected one of none, gzip, zstd, got 'lz4'",
                 "test.yaml:13: logs.disabled[1]: unknown log 'dnss'; did you mean 'dns'? (logs: \(logs))",
                 "test.yaml:15: stats.enabled: expected true or false, got 'maybe'",
                 "test.yaml:17: metrics.listen: 'localhost' is not host:port (e.g. 127.0.0.1:9911 or [::1]:9911)",
-                "test.yaml:18: colour: unknown key (known here: capture, network, engine, logs, stats, capture_loss, metrics)",
-            ])
+                "test.yaml:18: colour: unknown key "
+                    + "(known here: capture, network, engine, logs, stats, capture_loss, metrics)",
+            ]
+        )
     }
 
     @Test("an unknown key is reported with the nearest known key")
@@ -102,7 +108,8 @@ struct ConfigurationFileTests {
         #expect(
             problems(parse("capture:\n  wrokers: 2\n  interfaces: [eth1]\n")) == [
                 "test.yaml:2: capture.wrokers: unknown key; did you mean 'capture.workers'?"
-            ])
+            ]
+        )
         #expect(problems(parse("logz:\n  format: json\n")) == ["test.yaml:1: logz: unknown key; did you mean 'logs'?"])
     }
 
@@ -118,7 +125,8 @@ struct ConfigurationFileTests {
         #expect(
             problems(parse("stats:\n  enabled: true\n  enabled: false\n")) == [
                 "test.yaml:2: duplicate key 'enabled' in one mapping"
-            ])
+            ]
+        )
     }
 
     @Test("wrong types are reported, not guessed")
@@ -128,14 +136,23 @@ struct ConfigurationFileTests {
                 "test.yaml:1: capture: expected a mapping of keys, got 'eth1'",
                 "test.yaml:3: network.local_nets: expected a list of subnets, got a mapping",
                 "test.yaml:5: engine.max_connections: expected a whole number, got nothing",
-            ])
+            ]
+        )
+        #expect(
+            problems(parse("capture:\n  interfaces:\n  workers: 1\n")) == [
+                "test.yaml:2: capture.interfaces: expected a list of interfaces, got nothing"
+            ]
+        )
     }
 
     @Test("a missing file is one problem naming it")
     func missingFile() {
         let found = problems(ConfigurationFile.load(path: "/nonexistent/peregrine.yaml", system: eightCPUs))
         #expect(found.count == 1)
-        #expect(found.first?.hasPrefix("/nonexistent/peregrine.yaml: fopen(/nonexistent/peregrine.yaml)") == true, "\(found)")
+        #expect(
+            found.first?.hasPrefix("/nonexistent/peregrine.yaml: fopen(/nonexistent/peregrine.yaml)") == true,
+            "\(found)"
+        )
     }
 
     @Test("subnets as Zeek's set literal in one string")
@@ -152,7 +169,8 @@ struct ConfigurationFileTests {
         #expect(
             problems(parse("logs:\n  directory: .\n  enabled: [conn]\n  disabled: [dns]\n")) == [
                 "test.yaml:3: logs.enabled: give either logs.enabled or logs.disabled, not both"
-            ])
+            ]
+        )
     }
 
     @Test("interfaces: names, fanout ids, and ids that clash")
@@ -171,11 +189,14 @@ struct ConfigurationFileTests {
                           fanout_id: 7
                         - fanout_id: 70000
                         - name: this-name-is-too-long
-                    """)) == [
+                    """
+                )
+            ) == [
                 "test.yaml:2: capture.interfaces: fanout_id 7 is given to both 'eth1' and 'eth2'",
                 "test.yaml:2: capture.interfaces: 'this-name-is-too-long' is not a valid interface name",
                 "test.yaml:7: capture.interfaces[2].fanout_id: 70000 is out of range 0...65535",
                 "test.yaml:7: capture.interfaces[2]: an interface needs a name",
-            ])
+            ]
+        )
     }
 }
