@@ -106,7 +106,10 @@ let package = Package(
             name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
         .testTarget(
             name: "PeregrineConfigTests",
-            dependencies: ["PeregrineConfig", "PeregrineEngine", "PeregrineCapture", "PeregrineCore", "PeregrineSystem"]),
+            dependencies: [
+                "PeregrineConfig", "PeregrineEngine", "PeregrineCapture", "PeregrineCore", "PeregrineLogs",
+                "PeregrineSystem",
+            ]),
         .testTarget(
             name: "PeregrineEndToEndTests",
             dependencies: ["PeregrineEngine", "PeregrineTestSupport", "PeregrineCapture", "PeregrineDecode"]

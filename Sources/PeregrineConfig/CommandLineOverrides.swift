@@ -10,6 +10,10 @@ public struct CommandLineOverrides: Sendable {
     public var interfaces: [String]?
     /// `--capture af_packet|af_xdp|auto`.
     public var captureMode: CaptureMode?
+    /// `--fanout hash|ebpf`: `true` for ebpf.
+    public var ebpfFanout: Bool?
+    /// `--bpf-dir DIR`.
+    public var bpfDirectory: String?
     /// `--workers N`.
     public var workers: Int?
     /// `--cpus LIST`, in cpuset(7) list format; without `--workers` it also sets one worker per listed CPU.
@@ -63,6 +67,8 @@ extension SensorSettings {
             s.captureMode = mode
             keys.insert(Key.mode)
         }
+        if let ebpf = flags.ebpfFanout { s.engine.ebpfFanout = ebpf }
+        if let dir = flags.bpfDirectory { s.engine.bpfDirectory = dir }
         if let workers = flags.workers {
             s.engine.workers = workers
             keys.insert(Key.workers)

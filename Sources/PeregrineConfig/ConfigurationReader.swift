@@ -111,12 +111,24 @@ final class ConfigurationReader {
         mapping(
             node,
             "capture",
-            known: ["interfaces", "mode", "workers", "cpus", "filter", "checksums", "af_packet", "af_xdp"]
+            known: [
+                "interfaces", "mode", "fanout", "bpf_dir", "workers", "cpus", "filter", "checksums", "af_packet",
+                "af_xdp",
+            ]
         ) { key, value in
             let path = "capture." + key
             switch key {
             case "interfaces": if let list = readInterfaces(value, path) { settings.interfaces = list }
             case "mode": if let mode: CaptureMode = choice(value, path) { settings.captureMode = mode }
+            case "fanout":
+                switch scalar(value, path, expected: "hash or ebpf") {
+                case "hash": settings.engine.ebpfFanout = false
+                case "ebpf": settings.engine.ebpfFanout = true
+                case let other?: problem(value, "\(path): expected hash or ebpf, got '\(other)'")
+                case nil: break
+                }
+            case "bpf_dir":
+                if let dir = scalar(value, path, expected: "a directory") { settings.engine.bpfDirectory = dir }
             case "workers":
                 workersGiven = true
                 if let n = int(value, path, 1...CPUSet.capacity) { settings.engine.workers = n }
@@ -275,9 +287,9 @@ final class ConfigurationReader {
                 }
             case "rotation_interval":
                 if let i = interval(value, path, zeroAllowed: true) {
-                    settings.logFiles.rotationInterval = i == .zero ? nil : i
+                    settings.engine.rotationInterval = i == .zero ? nil : i
                 }
-            case "compression": if let c: LogCompression = choice(value, path) { settings.logFiles.compression = c }
+            case "compression": if let c: LogCompression = choice(value, path) { settings.engine.logCompression = c }
             case "retention": readRetention(value)
             case "enabled":
                 if enabledNode == nil { enabledNode = value }
@@ -297,9 +309,11 @@ final class ConfigurationReader {
         mapping(node, Key.retention, known: ["max_age", "max_size"]) { key, value in
             let path = Key.retention + "." + key
             if key == "max_age" {
-                if let i = interval(value, path, zeroAllowed: true) { settings.logFiles.maxAge = i == .zero ? nil : i }
+                if let i = interval(value, path, zeroAllowed: true) {
+                    settings.engine.logRetentionAge = i == .zero ? nil : i
+                }
             } else if let n = size(value, path) {
-                settings.logFiles.maxDiskBytes = n == 0 ? nil : n
+                settings.engine.logRetentionBytes = n == 0 ? nil : Int64(n)
             }
         }
     }
@@ -392,7 +406,11 @@ final class ConfigurationReader {
             } else {
                 lines[full] = keyNode.mark?.line
             }
+            let before = problems.count
             each(key, value)
+            // A refused value said nothing: checks of the combined settings must not blame its line
+            // for the default that stands in for it.
+            if problems[before...].contains(where: { $0.reason.hasPrefix(full + ":") }) { lines[full] = nil }
         }
     }
 

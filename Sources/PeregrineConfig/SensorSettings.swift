@@ -19,14 +19,18 @@ public struct SensorSettings: Sendable {
     /// The capture path (`--capture`).
     public var captureMode: CaptureMode = .afPacket
     /// The CPUs workers are pinned to, one each in order (zeekctl's `pin_cpus`); `nil` lets the engine
-    /// choose.
-    public var cpus: CPUList? = nil
+    /// choose. Kept as text in `engine.cpuList` (`--cpus`), which the live run reads.
+    public var cpus: CPUList? {
+        get { engine.cpuList.flatMap { try? CPUList(parsing: $0) } }
+        set { engine.cpuList = newValue?.text }
+    }
     /// The TPACKET_V3 ring of each worker's socket on each interface: block size and count, frame size,
     /// block timeout. The fanout group comes from ``CaptureInterface/fanoutID``.
     public var ring = AFPacketConfiguration()
     /// The AF_XDP UMEM and rings of each worker's socket (validated now, used by the AF_XDP source).
     public var umem = UMEMSettings()
-    /// Rotation, compression, retention and which logs are written.
+    /// Which logs are written. Rotation, compression and retention are `engine`'s
+    /// (`rotationInterval`, `logCompression`, `logRetentionAge`, `logRetentionBytes`).
     public var logFiles = LogFileSettings()
     /// Where Prometheus metrics are served (`host:port`); `nil` serves none.
     public var metricsAddress: ListenAddress? = nil
@@ -100,33 +104,17 @@ public struct UMEMSettings: Sendable, Equatable {
     }
 }
 
-/// What happens to the log files.
+/// Which log streams are written.
 public struct LogFileSettings: Sendable, Equatable {
-    /// How often files are closed and renamed with their time range (Zeek's `Log::default_rotation_interval`);
-    /// `nil` never rotates.
-    public var rotationInterval: Interval? = nil
-    /// What rotated files are compressed with.
-    public var compression: LogCompression = .none
-    /// Rotated files older than this are deleted; `nil` keeps them.
-    public var maxAge: Interval? = nil
-    /// Rotated files are deleted, oldest first, while the directory holds more bytes than this; `nil`
-    /// sets no limit.
-    public var maxDiskBytes: Int? = nil
-    /// Log streams (paths, `conn`, `dns`) that are not written. Empty writes all.
+    /// Log streams (paths, `conn`, `dns`) that are not written (`LogWriterSet`'s `disabledPaths`,
+    /// Zeek's `Log::disable_stream`). Empty writes all.
     public var disabledLogs: Set<String> = []
 
-    /// Rotation off, no compression, no retention limit, every log on.
+    /// Every log on.
     public init() {}
 
     /// Whether the stream with this path is written.
     public func isEnabled(_ path: String) -> Bool { !disabledLogs.contains(path) }
-}
-
-/// What rotated logs are compressed with.
-public enum LogCompression: String, Sendable, CaseIterable {
-    case none
-    case gzip
-    case zstd
 }
 
 /// A `host:port` to listen on.

@@ -2,6 +2,7 @@
 import Glibc
 import PeregrineCapture
 import PeregrineEngine
+import PeregrineLogs
 import PeregrineSystem
 
 /// The checks of combined settings (file and command line) against each other and the machine:
@@ -36,11 +37,14 @@ struct SettingsCheck {
         problems.append(ConfigurationProblem(source: source, line: line, reason: "\(name): \(reason)"))
     }
 
-    /// The key a problem about `key` is blamed on: `key` itself when it was said, else `fallback`.
-    private func said(_ key: String, else fallback: String) -> String {
+    /// Whether `key` was given in the file or on the command line (not left at its default).
+    private func said(_ key: String) -> Bool {
         let (source, line) = locate(key)
-        return line != nil || source == ConfigurationProblem.commandLine ? key : fallback
+        return line != nil || source == ConfigurationProblem.commandLine
     }
+
+    /// The key a problem about `key` is blamed on: `key` itself when it was said, else `fallback`.
+    private func said(_ key: String, else fallback: String) -> String { said(key) ? key : fallback }
 
     private var interfaceCount: Int { max(1, settings.interfaces.count) }
 
@@ -157,15 +161,16 @@ struct SettingsCheck {
     private mutating func checkLogFiles() {
         let dir = settings.engine.logDirectory
         if let reason = Self.unwritable(directory: dir) { problem(Key.logDirectory, reason) }
-        let files = settings.logFiles
-        if files.rotationInterval == nil {
-            if files.compression != .none {
+        // Said, not defaulted: the engine's default compression (gzip) is no mistake without rotation.
+        let engine = settings.engine
+        if engine.rotationInterval == nil {
+            if engine.logCompression != .none, said(Key.compression) {
                 problem(
                     Key.compression,
-                    "\(files.compression.rawValue) compresses rotated files; set logs.rotation_interval"
+                    "\(engine.logCompression.rawValue) compresses rotated files; set logs.rotation_interval"
                 )
             }
-            if files.maxAge != nil || files.maxDiskBytes != nil {
+            if engine.logRetentionAge != nil || engine.logRetentionBytes != nil, said(Key.retention) {
                 problem(Key.retention, "retention deletes rotated files; set logs.rotation_interval")
             }
         }

@@ -95,7 +95,7 @@ struct ValueSyntaxTests {
     )
     func sizes(text: String, bytes: Int) throws {
         let s = try parse("logs:\n  directory: .\n  rotation_interval: 1h\n  retention:\n    max_size: \(text)\n").get()
-        #expect(s.logFiles.maxDiskBytes == bytes)
+        #expect(s.engine.logRetentionBytes == Int64(bytes))
     }
 
     @Test("decimal and unknown size units are refused", arguments: ["1MB", "12 parsecs", "-1", "0.5"])

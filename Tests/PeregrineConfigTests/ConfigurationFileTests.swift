@@ -4,6 +4,7 @@ import PeregrineCapture
 import PeregrineConfig
 import PeregrineCore
 import PeregrineEngine
+import PeregrineLogs
 import PeregrineSystem
 import Testing
 
@@ -17,7 +18,9 @@ struct ConfigurationFileTests {
         let s = try ConfigurationFile.load(path: path, overrides: flags, system: eightCPUs).get()
         #expect(s.interfaces == [CaptureInterface(name: "eth1"), CaptureInterface(name: "eth2", fanoutID: 42)])
         #expect(s.captureMode == .afPacket)
+        #expect(!s.engine.ebpfFanout && s.engine.bpfDirectory == "/usr/local/lib/peregrine/bpf")
         #expect(s.engine.workers == 4)
+        #expect(s.engine.cpuList == "2-5")
         #expect(s.cpus?.text == "2-5")
         #expect(s.cpus?.set.cpus == [2, 3, 4, 5])
         #expect(s.engine.captureFilter == "not host 192.0.2.1")
@@ -33,10 +36,10 @@ struct ConfigurationFileTests {
         #expect(s.engine.maxConnections == 262_144)
         #expect(s.engine.logDirectory == flags.logDirectory)
         #expect(!s.engine.useJSON)
-        #expect(s.logFiles.rotationInterval == .seconds(3600))
-        #expect(s.logFiles.compression == .gzip)
-        #expect(s.logFiles.maxAge == .seconds(30 * 86400))
-        #expect(s.logFiles.maxDiskBytes == 500 << 30)
+        #expect(s.engine.rotationInterval == .seconds(3600))
+        #expect(s.engine.logCompression == .gzip)
+        #expect(s.engine.logRetentionAge == .seconds(30 * 86400))
+        #expect(s.engine.logRetentionBytes == 500 << 30)
         #expect(s.logFiles.disabledLogs == ["ntp"])
         #expect(s.logFiles.isEnabled("conn") && !s.logFiles.isEnabled("ntp"))
         #expect(s.engine.statsLogging && s.engine.statsInterval == .seconds(300))
@@ -54,6 +57,9 @@ struct ConfigurationFileTests {
         #expect(s.cpus == nil)
         #expect(s.ring == AFPacketConfiguration())
         #expect(s.logFiles == LogFileSettings())
+        // The engine's default compression without rotation is no problem; only a compression the
+        // file says is (SettingsCheckTests).
+        #expect(s.engine.logCompression == .gzip && s.engine.rotationInterval == nil)
         #expect(s.metricsAddress == nil)
     }
 
@@ -136,6 +142,11 @@ struct ConfigurationFileTests {
                 "test.yaml:1: capture: expected a mapping of keys, got 'eth1'",
                 "test.yaml:3: network.local_nets: expected a list of subnets, got a mapping",
                 "test.yaml:5: engine.max_connections: expected a whole number, got nothing",
+            ]
+        )
+        #expect(
+            problems(parse("capture:\n  fanout: xdp\n")) == [
+                "test.yaml:2: capture.fanout: expected hash or ebpf, got 'xdp'"
             ]
         )
         #expect(
