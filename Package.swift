@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
@@ -69,6 +70,14 @@ let package = Package(
                 "PeregrineAnalyzers", "PeregrineLogs", "PeregrinePolicy",
             ]
         ),
+        // The configuration file: YAML (Yams) → SensorSettings, every problem with file and line.
+        .target(
+            name: "PeregrineConfig",
+            dependencies: [
+                "PeregrineCore", "PeregrineSystem", "PeregrineCapture", "PeregrineLogs", "PeregrinePolicy",
+                "PeregrineEngine", .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "peregrine",
             dependencies: [
@@ -98,6 +107,12 @@ let package = Package(
         .testTarget(name: "PeregrineLogsTests", dependencies: ["PeregrineLogs", "PeregrineCore"]),
         .testTarget(
             name: "PeregrinePolicyTests", dependencies: ["PeregrinePolicy", "PeregrineAnalyzers", "PeregrineSessions"]),
+        .testTarget(
+            name: "PeregrineConfigTests",
+            dependencies: [
+                "PeregrineConfig", "PeregrineEngine", "PeregrineCapture", "PeregrineCore", "PeregrineLogs",
+                "PeregrineSystem",
+            ]),
         .testTarget(
             name: "PeregrineEndToEndTests",
             dependencies: ["PeregrineEngine", "PeregrineTestSupport", "PeregrineCapture", "PeregrineDecode", "PeregrineSystem"]

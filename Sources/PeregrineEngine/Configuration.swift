@@ -165,7 +165,7 @@ public struct Configuration: Sendable {
     }
 
     /// Parses Zeek's set-of-subnet literal `{10.0.0.0/8, 192.168.0.0/16}` (braces optional).
-    static func parseSubnets(_ value: String, option: String) throws -> [IPSubnet] {
+    package static func parseSubnets(_ value: String, option: String) throws -> [IPSubnet] {
         var body = Substring(value)
         if body.first == "{" && body.last == "}" { body = body.dropFirst().dropLast() }
         return try body.split(separator: ",").map { part in
@@ -183,7 +183,7 @@ public struct Configuration: Sendable {
     }
 
     /// Parses `300`, `300.0`, `5 min`, `30secs`, `1hr` into an interval.
-    static func parseInterval(_ value: String, option: String) throws -> Interval {
+    package static func parseInterval(_ value: String, option: String) throws -> Interval {
         let digits = value.prefix { $0.isNumber || $0 == "." }
         let unit = value.dropFirst(digits.count).trimmingSpaces
         guard let number = Double(digits) else { throw EngineError("option \(option): '\(value)' is not an interval") }

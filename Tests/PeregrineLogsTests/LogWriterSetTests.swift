@@ -136,6 +136,45 @@ import Glibc
         #expect(new.filter { !$0.hasPrefix("#") } == ["0.000000\tsecond", "0.000000\tthird"])
     }
 
+    /// `logs.disabled` of the configuration file: the disabled stream's records are dropped before
+    /// formatting and its file never appears; the other streams are written as before.
+    @Test func disabledStreamsAreDroppedUnformatted() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        var writers = LogWriterSet(directory: directory, schemas: [Self.tunnel, Self.weird], disabledPaths: ["tunnel"])
+        #expect(writers.disabledPaths == ["tunnel"])
+        var tunnel = LogRecordEncoder(schema: Self.tunnel)
+        tunnel.time(.zero)
+        tunnel.string("C4J4Th3PJpwUYZZ6gc")
+        tunnel.addr(try #require(IPAddress("192.168.56.11")))
+        tunnel.port(48134)
+        tunnel.addr(try #require(IPAddress("192.168.56.12")))
+        tunnel.port(4789)
+        tunnel.enumValue("Tunnel::VXLAN")
+        tunnel.enumValue("Tunnel::DISCOVER")
+        #expect(try writers.write(tunnel) == false)
+        var weird = LogRecordEncoder(schema: Self.weird)
+        weird.time(.zero)
+        weird.string("x")
+        #expect(try writers.write(weird) == true)
+        try writers.closeAll()
+        #expect(!fileExists(directory + "/tunnel.log"))
+        #expect(readFile(directory + "/weird.log")?.contains("0.000000\tx\n") == true)
+
+        // Through a ring and the writer thread: the dropped records are counted apart.
+        let ring = ByteRing(capacity: 1 << 16)
+        let thread = LogWriterThread(
+            rings: [ring],
+            writers: LogWriterSet(directory: directory, schemas: [Self.tunnel, Self.weird], disabledPaths: ["tunnel"]))
+        thread.start()
+        for encoder in [tunnel, weird, tunnel] {
+            encoder.withBytes { ring.write(tag: UInt32(encoder.schema.id), bytes: $0) }
+        }
+        ring.close()
+        let summary = try thread.finish()
+        #expect(summary.records == 1 && summary.disabledRecords == 2 && summary.lostRecords == 0)
+    }
+
     @Test func filesAreCreatedLazily() throws {
         let directory = makeTemporaryDirectory()
         defer { removeDirectory(directory) }

@@ -43,7 +43,7 @@ public struct AFPacketConfiguration: Sendable, Equatable {
     public init() {}
 
     /// Checks what the kernel would reject with a bare `EINVAL`, to say which value is wrong.
-    func validate() throws(AFPacketError) {
+    package func validate() throws(AFPacketError) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard blockSize > 0, blockSize % page == 0 else {
             throw .invalidConfiguration("block size \(blockSize) is not a positive multiple of the page size \(page)")

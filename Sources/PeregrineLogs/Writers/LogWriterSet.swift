@@ -3,13 +3,23 @@
 /// All log files of one run: the formatter choice, the log directory and one ``LogFileWriter`` per
 /// stream, found by stream id. It lives on the writer thread, which drains the workers' rings into
 /// ``write(streamID:record:)``.
+///
+/// Streams can be disabled (the configuration file's `logs.disabled`, Zeek's `Log::disable_stream`):
+/// their records are dropped here, before formatting, and their files never created. The filter sits
+/// on the writer side so that the workers stay unchanged; a worker still encodes a disabled stream's
+/// records and ships them through its ring. A check in the policy code before encoding would save
+/// that work and ring space, and is the better place once the stream policies take the setting.
 public struct LogWriterSet {
     /// The directory the logs go to.
     public let directory: String
     /// The output options.
     public let options: LogOptions
+    /// The paths of the streams whose records are dropped.
+    public let disabledPaths: Set<String>
 
     private var writers: [LogFileWriter?]
+    /// By stream id: whether the stream is disabled.
+    private var disabled: [Bool]
 
     /// Creates the set; no file is created until a stream's first record.
     ///
@@ -17,22 +27,35 @@ public struct LogWriterSet {
     ///   - directory: the log directory (the current directory for `peregrine -r`).
     ///   - schemas: every stream that may log; ids must be distinct.
     ///   - options: TSV or JSON and the JSON options.
+    ///   - disabledPaths: paths of streams not to write (each must name one of `schemas`).
     ///   - bufferCapacity: bytes buffered per file before a `write(2)`.
     ///   - clock: the wall clock for `#open`/`#close`, epoch seconds.
     public init(
         directory: String,
         schemas: [LogSchema],
         options: LogOptions = LogOptions(),
+        disabledPaths: Set<String> = [],
         bufferCapacity: Int = 64 * 1024,
         clock: @escaping () -> Int = WallClock.now
     ) {
         self.directory = directory
         self.options = options
+        self.disabledPaths = disabledPaths
         let formatter = LogFormatter(options: options)
         let size = (schemas.map { Int($0.id) }.max() ?? -1) + 1
         writers = Array(repeating: nil, count: size)
+        disabled = Array(repeating: false, count: size)
+        for path in disabledPaths {
+            precondition(schemas.contains { $0.path == path }, "disabled log stream '\(path)' is not a stream")
+        }
         for schema in schemas {
-            precondition(writers[Int(schema.id)] == nil, "duplicate log stream id \(schema.id) (\(schema.path))")
+            precondition(
+                writers[Int(schema.id)] == nil && !disabled[Int(schema.id)],
+                "duplicate log stream id \(schema.id) (\(schema.path))")
+            if disabledPaths.contains(schema.path) {
+                disabled[Int(schema.id)] = true
+                continue
+            }
             writers[Int(schema.id)] = LogFileWriter(
                 schema: schema,
                 directory: directory,
@@ -43,30 +66,37 @@ public struct LogWriterSet {
         }
     }
 
-    /// Formats and writes one record of stream `streamID`.
+    /// Formats and writes one record of stream `streamID`, or drops it if the stream is disabled.
     ///
+    /// - Returns: `false` when the record was dropped because its stream is disabled.
     /// - Throws: ``LogWriterError`` naming the file when it cannot be created or written.
-    public mutating func write(streamID: UInt16, record: UnsafeRawBufferPointer) throws(LogWriterError) {
+    @discardableResult
+    public mutating func write(streamID: UInt16, record: UnsafeRawBufferPointer) throws(LogWriterError) -> Bool {
         let index = Int(streamID)
-        precondition(index < writers.count && writers[index] != nil, "unknown log stream id \(streamID)")
-        try writers[index]!.write(record)  // checked just above
+        precondition(
+            index < writers.count && (writers[index] != nil || disabled[index]), "unknown log stream id \(streamID)")
+        guard !disabled[index] else { return false }
+        try writers[index]!.write(record)  // non-nil: known and not disabled, checked just above
+        return true
     }
 
-    /// Writes the record an encoder holds to its schema's stream.
+    /// Writes the record an encoder holds to its schema's stream, or drops it if the stream is disabled.
     ///
+    /// - Returns: `false` when the record was dropped because its stream is disabled.
     /// - Throws: ``LogWriterError`` naming the file when it cannot be created or written.
-    public mutating func write(_ encoder: LogRecordEncoder) throws(LogWriterError) {
+    @discardableResult
+    public mutating func write(_ encoder: LogRecordEncoder) throws(LogWriterError) -> Bool {
         encoder.finish()
         let streamID = encoder.schema.id
-        var result: Result<Void, LogWriterError> = .success(())
+        var result: Result<Bool, LogWriterError> = .success(false)
         encoder.withBytes { record in
             do throws(LogWriterError) {
-                try write(streamID: streamID, record: record)
+                result = .success(try write(streamID: streamID, record: record))
             } catch {
                 result = .failure(error)
             }
         }
-        try result.get()
+        return try result.get()
     }
 
     /// Writes out every file's buffered lines.

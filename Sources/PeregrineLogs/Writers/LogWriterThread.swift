@@ -35,6 +35,8 @@ public final class LogWriterThread: @unchecked Sendable {
     public struct Summary: Sendable {
         /// Records formatted and written.
         public var records: UInt64 = 0
+        /// Records of disabled streams, dropped unformatted (``LogWriterSet/disabledPaths``).
+        public var disabledRecords: UInt64 = 0
         /// Records dropped after a write error.
         public var lostRecords: UInt64 = 0
         /// Writes that found a worker's ring full and waited (sum over rings).
@@ -165,8 +167,11 @@ public final class LogWriterThread: @unchecked Sendable {
             return
         }
         do throws(LogWriterError) {
-            try writers.write(streamID: streamID, record: record)
-            summary.records &+= 1
+            if try writers.write(streamID: streamID, record: record) {
+                summary.records &+= 1
+            } else {
+                summary.disabledRecords &+= 1
+            }
         } catch {
             firstError = error
             summary.lostRecords &+= 1
