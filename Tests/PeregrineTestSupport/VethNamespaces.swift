@@ -26,7 +26,10 @@ public final class VethNamespaces: Sendable {
     public let captureNamespace: String
     public let captureInterface = "prgcap0"
 
-    public init() throws {
+    /// Creates the namespaces and a veth pair whose two ends have `queues` active transmit and receive
+    /// queues each (a plain veth has one active; the sender's transmit queue, picked by flow hash, is
+    /// the queue a frame arrives on at the peer).
+    public init(queues: Int = 1) throws {
         let serial = Self.counterLock.withLock {
             Self.counter += 1
             return Self.counter
@@ -37,9 +40,10 @@ public final class VethNamespaces: Sendable {
         do {
             try Self.run("ip", "netns", "add", senderNamespace)
             try Self.run("ip", "netns", "add", captureNamespace)
+            let queueArguments = queues > 1 ? ["numtxqueues", "\(queues)", "numrxqueues", "\(queues)"] : []
             try Self.run(
-                "ip", "link", "add", senderInterface, "netns", senderNamespace, "type", "veth",
-                "peer", "name", captureInterface, "netns", captureNamespace)
+                ["ip", "link", "add", senderInterface, "netns", senderNamespace] + queueArguments
+                    + ["type", "veth", "peer", "name", captureInterface, "netns", captureNamespace] + queueArguments)
             for (namespace, interface) in [(senderNamespace, senderInterface), (captureNamespace, captureInterface)] {
                 try Self.run(
                     "ip", "netns", "exec", namespace, "sh", "-c",
