@@ -30,6 +30,9 @@ let package = Package(
         // libbpf behind plain C types: <bpf/libbpf.h> cannot meet libpcap's headers in one Swift module
         // (both define `struct bpf_insn`); the header says more.
         .target(name: "CPeregrineBPF", linkerSettings: [.linkedLibrary("bpf")]),
+        // AF_XDP sockets through libxdp's <xdp/xsk.h> (which includes libbpf's headers) behind plain C
+        // types, with the ring loops batched; the header says more.
+        .target(name: "CPeregrineXDP", linkerSettings: [.linkedLibrary("xdp"), .linkedLibrary("bpf")]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PeregrineCore"),
         .target(name: "PeregrineSystem", dependencies: ["CPeregrineLinux", "CPcap"]),
@@ -40,7 +43,9 @@ let package = Package(
         .target(name: "PeregrineDecode", dependencies: ["PeregrineCore", "CPeregrineChecksum"], exclude: ["Tunnels/README.md"]),
         .target(
             name: "PeregrineCapture",
-            dependencies: ["PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap", "CPeregrineBPF"]),
+            dependencies: [
+                "PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap", "CPeregrineBPF", "CPeregrineXDP",
+            ]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
             name: "PeregrineAnalyzers",
