@@ -118,13 +118,21 @@ public final class VethNamespaces: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = (environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
         process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        // Output goes to a file, read after the exit: Foundation reads a pipe with `try!` and traps when
+        // the read fails with EINTR, which the SIGCHLD of the tool's exit can cause while capture
+        // threads keep the other threads busy.
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("peregrine-run-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil) else {
+            throw Failure("cannot create \(outputURL.path)")
+        }
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let handle = try FileHandle(forWritingTo: outputURL)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
+        try handle.close()
+        let output = String(decoding: try Data(contentsOf: outputURL), as: UTF8.self)
         guard process.terminationStatus == 0 else {
             throw Failure("\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
         }
