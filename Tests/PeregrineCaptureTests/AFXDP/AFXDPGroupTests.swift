@@ -86,8 +86,11 @@ struct AFXDPGroupTests {
         var group: AFXDPGroup
     }
 
-    /// Opens `layout` on a veth with `queues` queues, replays every trace once while the readers run.
-    func replay(layout: AFXDPLayout, queues: Int, mode: XDPProgram.AttachMode, in network: VethNamespaces) throws -> Outcome {
+    /// Opens `layout` on `network`'s veth, replays every trace once while the readers run.
+    func replay(
+        layout: AFXDPLayout, mode: XDPProgram.AttachMode, configuration: AFXDPConfiguration = roomyConfiguration,
+        in network: VethNamespaces
+    ) throws -> Outcome {
         var expected: [Int: Int] = [:]
         for trace in Self.traces {
             try PcapFileSource(path: trace).forEachFrame { frame in
@@ -98,7 +101,7 @@ struct AFXDPGroupTests {
         }
         let group = try network.inCaptureNamespace {
             try AFXDPGroup(
-                interface: network.captureInterface, layout: layout, configuration: Self.roomyConfiguration,
+                interface: network.captureInterface, layout: layout, configuration: configuration,
                 bpfDirectory: try BPFTestObjects.directory(), seed: Self.seed, mode: mode)
         }
         let readers = group.sources.map { Reader(source: $0, socketCount: layout.socketCount) }
@@ -138,7 +141,7 @@ struct AFXDPGroupTests {
     func sharedQueue(sockets: Int, mode: XDPProgram.AttachMode) throws {
         let network = try VethNamespaces()
         defer { network.tearDown() }
-        let outcome = try replay(layout: .sharedQueue(sockets: sockets), queues: 1, mode: mode, in: network)
+        let outcome = try replay(layout: .sharedQueue(sockets: sockets), mode: mode, in: network)
         try expectExactlyOnceAndAccounted(outcome)
         #expect(outcome.readers.allSatisfy { $0.misrouted == 0 }, "a frame reached another socket than hash % N")
         #expect(outcome.readers.allSatisfy { $0.frameHashes.count > 0 })
@@ -154,7 +157,7 @@ struct AFXDPGroupTests {
     func socketPerQueue() throws {
         let network = try VethNamespaces(queues: 2)
         defer { network.tearDown() }
-        let outcome = try replay(layout: .socketPerQueue(count: 2), queues: 2, mode: .native, in: network)
+        let outcome = try replay(layout: .socketPerQueue(count: 2), mode: .native, in: network)
         try expectExactlyOnceAndAccounted(outcome)
         #expect(outcome.readers.allSatisfy { $0.frameHashes.count > 0 }, "one queue got nothing")
         // Flow affinity is the device's job in this layout (symmetric RSS on a NIC). On veth the queue is
@@ -165,6 +168,41 @@ struct AFXDPGroupTests {
         print(
             "AF_XDP socket per queue: \(outcome.sent) sent, per queue \(outcome.readers.map(\.frameHashes.count)), "
                 + "flow hashes seen on both queues: \(split.count) (non-IP frames share one)")
+    }
+
+    @Test(
+        "a UMEM of 128 frames, recycled: frames intact, and delivered + dropped = redirected",
+        .enabled(if: VethNamespaces.skipReason == nil, "\(VethNamespaces.skipReason ?? "")"),
+        .enabled(if: tracesPresent, "needs ../shared/bench/real-mix.pcap and the Zeek corpus"))
+    func smallUMEMAccountsForEveryFrame() throws {
+        var configuration = AFXDPConfiguration()
+        configuration.frameSize = 2048
+        configuration.frameCount = 64
+        configuration.fillRingSize = 64
+        configuration.receiveRingSize = 64
+        configuration.batchSize = 16
+        let network = try VethNamespaces()
+        defer { network.tearDown() }
+        let outcome = try replay(layout: .sharedQueue(sockets: 2), mode: .native, configuration: configuration, in: network)
+        // A reader that falls behind makes the kernel drop (the box is shared): what arrived must be
+        // frames of the traces, bytes intact, and every redirected frame delivered or counted dropped.
+        var remaining = outcome.expected
+        var foreign = 0
+        for hash in outcome.readers.flatMap(\.frameHashes) {
+            if let left = remaining[hash], left > 0 { remaining[hash] = left - 1 } else { foreign += 1 }
+        }
+        #expect(foreign == 0, "frames that are not in the traces, or more copies than they hold")
+        #expect(outcome.readers.allSatisfy { $0.misrouted == 0 && $0.metadataMismatches == 0 })
+        let statistics = try outcome.group.sources.map { try $0.statistics() }
+        let delivered = statistics.reduce(0) { $0 + $1.delivered }
+        let dropped = statistics.reduce(0) { $0 + $1.drops }
+        #expect(try outcome.group.program.count(.redirected) == UInt64(outcome.sent))
+        #expect(delivered + dropped == UInt64(outcome.sent))
+        #expect(delivered == UInt64(outcome.readers.reduce(0) { $0 + $1.frameHashes.count }))
+        print(
+            "AF_XDP 128-frame UMEM: \(outcome.sent) sent, \(delivered) delivered, \(dropped) dropped "
+                + "(fill ring empty \(statistics[0].fillRingEmpty), receive ring full "
+                + "\(statistics.reduce(0) { $0 + $1.receiveRingFull })), refill waits \(statistics.map(\.refillWaits))")
     }
 
     @Test(
