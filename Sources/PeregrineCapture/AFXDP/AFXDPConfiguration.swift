@@ -32,7 +32,8 @@ public struct AFXDPConfiguration: Sendable, Equatable {
     /// The most frames one `AFXDPSource.receive` call hands over (suricata's and libxdp's samples use 64).
     public var batchSize: Int = 64
     /// Try zero-copy (`XDP_ZEROCOPY`) first and fall back to copy mode when the driver has none (veth);
-    /// `false` binds in copy mode (`XDP_COPY`) directly. `AFXDPSource.isZeroCopy` says what was granted.
+    /// `false` binds in copy mode (`XDP_COPY`) directly, as does generic mode. `AFXDPSource.isZeroCopy`
+    /// says what was granted.
     public var preferZeroCopy: Bool = true
     /// The NUMA node the UMEM memory is bound to (`mbind(MPOL_BIND)`), normally the NIC's
     /// (`NetworkInterface.numaNode`); `nil` leaves the placement to the kernel's first-touch policy, on

@@ -76,6 +76,9 @@ public final class AFXDPGroup {
             throw .unsupportedInterface(name: interfaceName, hardwareType: interface.hardwareType)
         }
         try Self.check(layout, interface: interface, queues: queues, mode: mode, configuration: configuration)
+        var configuration = configuration
+        // Generic XDP runs after the driver, on an skb that the kernel copies into the UMEM in any case.
+        if mode == .generic { configuration.preferZeroCopy = false }
 
         let redirect: XDPProgram.Redirect
         if case .socketPerQueue = layout { redirect = .receiveQueue } else { redirect = .flowHash }

@@ -120,9 +120,10 @@ public final class AFXDPSource {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let timestamp = Timestamp(seconds: Int64(now.tv_sec), nanoseconds: Int64(now.tv_nsec))
+        let area = umem.area
         for i in 0..<Int(count) {
             let descriptor = descriptors[i]
-            let bytes = UnsafeRawBufferPointer(start: umem.area + Int(descriptor.addr), count: Int(descriptor.len))
+            let bytes = UnsafeRawBufferPointer(start: area + Int(descriptor.addr), count: Int(descriptor.len))
             body(CapturedFrame(bytes: bytes, wireLength: bytes.count, timestamp: timestamp, linkType: linkType))
         }
         // The fill ring has room for every frame of the UMEM (AFXDPConfiguration.validate), but the
