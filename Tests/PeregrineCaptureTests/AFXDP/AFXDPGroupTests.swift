@@ -181,6 +181,7 @@ struct AFXDPGroupTests {
         configuration.fillRingSize = 64
         configuration.receiveRingSize = 64
         configuration.batchSize = 16
+        configuration.numaNode = 0  // the one node here: exercises the mbind path
         let network = try VethNamespaces()
         defer { network.tearDown() }
         let outcome = try replay(layout: .sharedQueue(sockets: 2), mode: .native, configuration: configuration, in: network)
