@@ -32,6 +32,9 @@ let package = Package(
         // (both define `struct bpf_insn`); the header says more.
         .target(name: "CPeregrineBPF", linkerSettings: [.linkedLibrary("bpf")]),
         .systemLibrary(name: "CNuma", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
+        // AF_XDP sockets through libxdp's <xdp/xsk.h> (which includes libbpf's headers) behind plain C
+        // types, with the ring loops batched; the header says more.
+        .target(name: "CPeregrineXDP", linkerSettings: [.linkedLibrary("xdp"), .linkedLibrary("bpf")]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "PeregrineCore"),
@@ -43,7 +46,9 @@ let package = Package(
         .target(name: "PeregrineDecode", dependencies: ["PeregrineCore", "CPeregrineChecksum"], exclude: ["Tunnels/README.md"]),
         .target(
             name: "PeregrineCapture",
-            dependencies: ["PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap", "CPeregrineBPF"]),
+            dependencies: [
+                "PeregrineCore", "PeregrineSystem", "CPeregrineLinux", "CPcap", "CPeregrineBPF", "CPeregrineXDP",
+            ]),
         .target(name: "PeregrineSessions", dependencies: ["PeregrineCore", "PeregrineDecode"]),
         .target(
             name: "PeregrineAnalyzers",

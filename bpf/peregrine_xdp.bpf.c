@@ -4,7 +4,9 @@
  * drop filter names, drops and counts the packets of shunted flows (their FIN and RST still go
  * through, so the worker sees the end of the connection), writes the symmetric flow hash into the
  * frame's metadata (4 bytes just before the packet, which an AF_XDP worker reads without hashing
- * again), and redirects the frame into the XSKMAP entry `hash % socket_count`.
+ * again), and redirects the frame into the XSKMAP entry `hash % socket_count` (several sockets sharing
+ * one queue), or with PEREGRINE_FEATURE_REDIRECT_BY_QUEUE into the entry of the frame's receive queue
+ * (one socket per queue).
  *
  * Every outcome is counted in the per-CPU `counters` array (enum peregrine_counter), so nothing is
  * dropped or passed without a trace. Settings come from `.rodata.config` (struct peregrine_config),
@@ -15,7 +17,6 @@
 #define PEREGRINE_WANT_TCP_FLAGS
 #include "peregrine_hash.h"
 
-#define PEREGRINE_MAX_SOCKETS 64
 #define PEREGRINE_TCP_FIN 0x01
 #define PEREGRINE_TCP_RST 0x04
 
@@ -106,8 +107,14 @@ int peregrine_xdp(struct xdp_md *ctx) {
         count(PEREGRINE_COUNTER_NO_METADATA);
     }
 
-    __u32 sockets = peregrine_config.socket_count ? peregrine_config.socket_count : 1;
-    long action = bpf_redirect_map(&xsks, hash % sockets, XDP_PASS);
+    __u32 entry;
+    if (peregrine_config.features & PEREGRINE_FEATURE_REDIRECT_BY_QUEUE) {
+        entry = ctx->rx_queue_index;
+    } else {
+        __u32 sockets = peregrine_config.socket_count ? peregrine_config.socket_count : 1;
+        entry = hash % sockets;
+    }
+    long action = bpf_redirect_map(&xsks, entry, XDP_PASS);
     count(action == XDP_REDIRECT ? PEREGRINE_COUNTER_REDIRECTED : PEREGRINE_COUNTER_NO_SOCKET);
     return action;
 }

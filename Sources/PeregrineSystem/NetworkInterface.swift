@@ -63,6 +63,33 @@ public struct NetworkInterface: Sendable, Equatable {
         return request
     }
 
+    /// The number of receive queues the device uses now: its rx-only plus combined channels.
+    ///
+    /// Asked of the driver (not sysfs, which shows the namespace that mounted /sys), so it follows the
+    /// calling thread's network namespace. A driver without channel reporting (`EOPNOTSUPP`: loopback,
+    /// some virtual devices) has one queue. The corresponding C call is
+    /// `ioctl(SIOCETHTOOL, ETHTOOL_GCHANNELS)`.
+    /// - Throws: `SystemError.syscall` naming the call and the interface.
+    public func receiveQueueCount() throws(SystemError) -> Int {
+        let probe = try Syscall.run("socket(AF_UNIX, SOCK_DGRAM)", interface: name) {
+            socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        }
+        defer { close(probe) }
+        var channels = ethtool_channels()
+        channels.cmd = UInt32(ETHTOOL_GCHANNELS)
+        var request = Self.request(for: name)
+        let result = withUnsafeMutablePointer(to: &channels) { pointer in
+            request.ifr_ifru.ifru_data = UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: CChar.self)
+            return CPeregrineLinux_ioctl(probe, UInt(SIOCETHTOOL), &request)
+        }
+        if result != 0 {
+            let code = errno
+            if code == EOPNOTSUPP { return 1 }
+            throw .syscall(call: "ioctl(SIOCETHTOOL, ETHTOOL_GCHANNELS)", errno: code, interface: name)
+        }
+        return max(1, Int(channels.rx_count) + Int(channels.combined_count))
+    }
+
     /// The value of `/sys/class/net/<name>/device/numa_node`, or `nil` when absent or negative.
     private static func readNUMANode(_ name: String) -> Int? {
         guard let file = fopen("/sys/class/net/\(name)/device/numa_node", "r") else { return nil }

@@ -26,8 +26,9 @@ public final class VethNamespaces: Sendable {
     public let captureNamespace: String
     public let captureInterface = "prgcap0"
 
-    /// - Parameter queues: transmit and receive queues of each veth end (`numtxqueues`/`numrxqueues`);
-    ///   with more than one, the sender's flow hash spreads packets over the queues, as RSS does on a NIC.
+    /// Creates the namespaces and a veth pair whose two ends have `queues` active transmit and receive
+    /// queues each (a plain veth has one active; the sender's transmit queue, picked by flow hash, is
+    /// the queue a frame arrives on at the peer).
     public init(queues: Int = 1) throws {
         let serial = Self.counterLock.withLock {
             Self.counter += 1
@@ -39,7 +40,7 @@ public final class VethNamespaces: Sendable {
         do {
             try Self.run("ip", "netns", "add", senderNamespace)
             try Self.run("ip", "netns", "add", captureNamespace)
-            let queueArguments = ["numtxqueues", "\(queues)", "numrxqueues", "\(queues)"]
+            let queueArguments = queues > 1 ? ["numtxqueues", "\(queues)", "numrxqueues", "\(queues)"] : []
             try Self.run(
                 ["ip", "link", "add", senderInterface, "netns", senderNamespace] + queueArguments
                     + ["type", "veth", "peer", "name", captureInterface, "netns", captureNamespace] + queueArguments)
@@ -117,13 +118,21 @@ public final class VethNamespaces: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = (environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
         process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        // Output goes to a file, read after the exit: Foundation reads a pipe with `try!` and traps when
+        // the read fails with EINTR, which the SIGCHLD of the tool's exit can cause while capture
+        // threads keep the other threads busy.
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("peregrine-run-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil) else {
+            throw Failure("cannot create \(outputURL.path)")
+        }
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let handle = try FileHandle(forWritingTo: outputURL)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
+        try handle.close()
+        let output = String(decoding: try Data(contentsOf: outputURL), as: UTF8.self)
         guard process.terminationStatus == 0 else {
             throw Failure("\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
         }

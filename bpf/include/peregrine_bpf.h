@@ -17,17 +17,28 @@
 struct peregrine_config {
     /* Seed of the symmetric flow hash (peregrine_hash.h); the same in every program of a run. */
     __u32 hash_seed;
-    /* XDP: sockets in the XSKMAP; a packet goes to entry `hash % socket_count` (0 counts as 1). */
+    /* XDP: sockets in the XSKMAP; a packet goes to entry `hash % socket_count` (0 counts as 1), or
+     * with PEREGRINE_FEATURE_REDIRECT_BY_QUEUE to the entry of its receive queue. */
     __u32 socket_count;
     /* XDP: PEREGRINE_FEATURE_* bits. */
     __u32 features;
     __u32 reserved;
 };
 
+/* XDP: entries of the `xsks` XSKMAP, the most AF_XDP sockets one program feeds. */
+#define PEREGRINE_MAX_SOCKETS 64
+
 /* XDP: look both addresses up in the `drop_filter` LPM trie and drop a packet when either matches. */
 #define PEREGRINE_FEATURE_DROP_FILTER 0x1u
 /* XDP: look the flow up in the `shunt` map and drop (and count) its packets in the kernel. */
 #define PEREGRINE_FEATURE_SHUNT 0x2u
+/*
+ * XDP: redirect into the XSKMAP entry `rx_queue_index` instead of `hash % socket_count`, for one AF_XDP
+ * socket per receive queue. The kernel delivers a redirected frame only to a socket bound to the queue
+ * it arrived on and drops it silently otherwise (linux-capture-facts.md §3.2), so on a device with
+ * several queues the flow hash cannot pick the socket: symmetric RSS spreads the flows instead.
+ */
+#define PEREGRINE_FEATURE_REDIRECT_BY_QUEUE 0x4u
 
 /*
  * The flow key the hash mixes, as ten 32-bit words in host byte order holding the big-endian value

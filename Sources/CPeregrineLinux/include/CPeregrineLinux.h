@@ -5,7 +5,8 @@
 //
 // - UAPI headers: <linux/if_packet.h> (TPACKET_V3 ring, fanout, statistics), <linux/if_ether.h>
 //   (ETH_P_ALL), <linux/filter.h> (struct sock_filter / sock_fprog for SO_ATTACH_FILTER),
-//   <linux/if_arp.h> (ARPHRD_* hardware types).
+//   <linux/if_arp.h> (ARPHRD_* hardware types), <linux/ethtool.h> + <linux/sockios.h> (ETHTOOL_GCHANNELS
+//   through SIOCETHTOOL: a device's receive queues).
 // - Function-like and sizeof macros (TPACKET_ALIGN, TPACKET3_HDRLEN) become inline functions.
 // - Acquire/release access to the kernel-shared `block_status` word: the standard library has no
 //   atomics on arbitrary memory, so these inline into Swift as plain loads/stores with the right
@@ -26,6 +27,8 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/filter.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 /// TPACKET_ALIGN(x): rounds `x` up to TPACKET_ALIGNMENT (16).
 static inline unsigned int CPeregrineLinux_tpacketAlign(unsigned int x) {

@@ -4,11 +4,22 @@ import Glibc
 
 /// The XDP program of `bpf/peregrine_xdp.bpf.c`, loaded: parses each frame, applies the drop filter
 /// and the shunt table when enabled, writes the symmetric flow hash into the frame's metadata and
-/// redirects into the XSKMAP entry `hash % socketCount`, counting every outcome per CPU.
+/// redirects into an XSKMAP entry (`Redirect`), counting every outcome per CPU.
 ///
-/// AF_XDP workers (which fill the XSKMAP) are not built yet; without a socket in the entry the
-/// program passes the frame on to the kernel and counts it (`Counter.noSocket`).
+/// `AFXDPGroup` loads it, puts its AF_XDP sockets into the XSKMAP (`xsks`) and attaches it; without
+/// a socket in the entry the program passes the frame on to the kernel and counts it
+/// (`Counter.noSocket`).
 public final class XDPProgram {
+    /// How the program picks the XSKMAP entry of a frame.
+    public enum Redirect: Sendable {
+        /// Entry `hash % socketCount`: several sockets bound to one receive queue
+        /// (`AFXDPLayout.sharedQueue`).
+        case flowHash
+        /// Entry = the frame's receive queue (`PEREGRINE_FEATURE_REDIRECT_BY_QUEUE`): one socket per
+        /// queue (`AFXDPLayout.socketPerQueue`); symmetric RSS spreads the flows.
+        case receiveQueue
+    }
+
     /// The program's per-CPU counters (`enum peregrine_counter` in `bpf/include/peregrine_bpf.h`).
     public enum Counter: UInt32, CaseIterable, Sendable {
         case packets = 0, notIP, filtered, shunted, shuntPassed, redirected, noSocket, noMetadata
@@ -23,22 +34,32 @@ public final class XDPProgram {
         case generic
     }
 
+    /// Entries of the program's XSKMAP: the most sockets it can feed (`PEREGRINE_MAX_SOCKETS`).
+    public static let maximumSockets = UInt32(PEREGRINE_MAX_SOCKETS)
+
     /// The loaded object.
     public let object: BPFObject
     /// The program's descriptor.
     public let descriptor: CInt
     private let counters: CInt
 
+    /// The XSKMAP the sockets are registered in (entry → AF_XDP socket).
+    let socketMap: CInt
+
     /// Loads `peregrine_xdp.bpf.o` from `directory` with the hash seeded by `seed`, for
-    /// `socketCount` sockets, the drop filter and the shunt table off.
+    /// `socketCount` sockets picked as `redirect` says, the drop filter and the shunt table off.
     /// - Throws: `BPFError` (missing object, verifier rejection, missing privileges).
-    public init(directory: String, seed: UInt32, socketCount: UInt32) throws(BPFError) {
+    public init(
+        directory: String, seed: UInt32, socketCount: UInt32, redirect: Redirect = .flowHash
+    ) throws(BPFError) {
         var configuration = peregrine_config()
         configuration.hash_seed = seed
         configuration.socket_count = socketCount
+        if redirect == .receiveQueue { configuration.features = PEREGRINE_FEATURE_REDIRECT_BY_QUEUE }
         object = try BPFObject(path: directory + "/" + BPFObject.xdpFileName, configuration: configuration)
         descriptor = try object.programDescriptor(named: BPFObject.xdpProgramName)
         counters = try object.mapDescriptor(named: "counters")
+        socketMap = try object.mapDescriptor(named: "xsks")
     }
 
     /// Attaches the program to the interface `interfaceIndex` through a BPF link; the program stays

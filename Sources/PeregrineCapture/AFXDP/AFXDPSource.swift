@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+import CPeregrineXDP
+import Glibc
+import PeregrineCore
+import PeregrineSystem
+
+/// One worker's AF_XDP socket: bound to one receive queue of an interface, registered in the XDP
+/// program's XSKMAP, reading frames out of its UMEM in batches.
+///
+/// Sources are opened together by `AFXDPGroup`, which picks a layout the kernel delivers without
+/// silent loss, loads and attaches the program, and keeps it attached while the group lives.
+///
+/// ```swift
+/// let group = try AFXDPGroup(interface: "eth0", layout: .sharedQueue(sockets: 2), configuration: .init(),
+///                            bpfDirectory: dir, seed: seed)
+/// // on worker i's thread:
+/// while running {
+///     try group.sources[i].receive(max: 64, timeoutMilliseconds: 100) { frame in
+///         worker.process(frame, flowHash: AFXDPSource.flowHash(of: frame))
+///     }
+///     worker.maintain()
+/// }
+/// ```
+///
+/// **Timestamps.** AF_XDP carries no per-frame receive time, so each batch is stamped with one
+/// `CLOCK_REALTIME` read taken when the batch is taken off the ring: frames of a batch share it, and
+/// it is later than the arrival by however long the frames waited in the ring.
+///
+/// **Frames and the fill ring.** The descriptors of a batch are taken off the receive ring before the
+/// callback runs; their frames return to the kernel on the fill ring after it, so a frame's bytes stay
+/// valid for exactly the callback.
+public final class AFXDPSource {
+    /// The interface captured from.
+    public let interface: NetworkInterface
+    /// The receive queue the socket is bound to.
+    public let queue: UInt32
+    /// The socket's entry in the program's XSKMAP.
+    public let index: UInt32
+    /// Whether the kernel granted zero-copy mode (`XDP_OPTIONS_ZEROCOPY`); `false` is copy mode.
+    public let isZeroCopy: Bool
+    /// The link type of every frame: Ethernet (LINKTYPE_ETHERNET, 1).
+    public let linkType: UInt32 = 1
+
+    let umem: AFXDPUMEM
+    private let socket: OpaquePointer
+    private let descriptors: UnsafeMutablePointer<xdp_desc>
+    private let batchCapacity: Int
+    private var delivered: UInt64 = 0
+    private var refillWaits: UInt64 = 0
+
+    /// Creates the socket over `umem` and binds it to (`interface`, `queue`) with
+    /// `XDP_USE_NEED_WAKEUP`, zero-copy when `configuration.preferZeroCopy` and the driver allows it,
+    /// copy mode otherwise. The corresponding C calls are `socket(AF_XDP)`, `setsockopt(XDP_RX_RING)`,
+    /// `mmap` and `bind` (`xsk_socket__create`, `xsk_socket__create_shared`).
+    init(
+        umem: AFXDPUMEM, interface: NetworkInterface, queue: UInt32, index: UInt32,
+        configuration: AFXDPConfiguration
+    ) throws(AFXDPError) {
+        let ringSize = UInt32(configuration.receiveRingSize)
+        var socket: OpaquePointer? = nil
+        if configuration.preferZeroCopy {
+            socket = CPeregrineXDP_createSocket(umem.handle, interface.name, queue, ringSize, 1)
+            // EOPNOTSUPP: the driver has no zero-copy (veth, or generic XDP); anything else is fatal.
+            if socket == nil, errno != EOPNOTSUPP {
+                throw .socket(call: "xsk_socket__create(XDP_ZEROCOPY)", errno: errno, interface: interface.name, queue: queue)
+            }
+        }
+        if socket == nil {
+            socket = CPeregrineXDP_createSocket(umem.handle, interface.name, queue, ringSize, 0)
+        }
+        guard let socket else {
+            throw .socket(call: "xsk_socket__create(XDP_COPY)", errno: errno, interface: interface.name, queue: queue)
+        }
+        self.interface = interface
+        self.queue = queue
+        self.index = index
+        self.umem = umem
+        self.socket = socket
+        self.isZeroCopy = CPeregrineXDP_isZeroCopy(socket) != 0
+        self.batchCapacity = configuration.batchSize
+        self.descriptors = .allocate(capacity: configuration.batchSize)
+    }
+
+    deinit {
+        CPeregrineXDP_deleteSocket(socket)
+        descriptors.deallocate()
+    }
+
+    /// Puts the socket into entry `index` of the XSKMAP `map`. The corresponding C call is
+    /// `bpf_map_update_elem`.
+    func register(in map: CInt) throws(AFXDPError) {
+        guard CPeregrineXDP_registerSocket(map, index, socket) == 0 else {
+            throw .socket(call: "bpf_map_update_elem(xsks, \(index))", errno: errno, interface: interface.name, queue: queue)
+        }
+    }
+
+    /// The socket's descriptor.
+    public var descriptor: CInt { CPeregrineXDP_socketDescriptor(socket) }
+
+    /// Hands up to `max` received frames (at most the configured batch size) to `body`, then gives
+    /// their frames back to the kernel.
+    ///
+    /// When none is waiting it sleeps in `poll` up to `timeoutMilliseconds` (which also wakes the
+    /// kernel when it asked for it, `XDP_USE_NEED_WAKEUP`) and looks once more. Returns the number of
+    /// frames delivered: 0 when the wait ended empty, the moment for timers and maintenance (style.md
+    /// §4.6). The frames are valid only inside `body`; all of a batch carry one timestamp (see the
+    /// type's notes). Two C calls per batch, none per frame.
+    /// - Throws: `AFXDPError.system` when `poll` fails or reports an error on the socket.
+    @discardableResult
+    public func receive(
+        max: Int, timeoutMilliseconds: Int32, _ body: (borrowing CapturedFrame) -> Void
+    ) throws(AFXDPError) -> Int {
+        let limit = UInt32(Swift.min(Swift.max(max, 0), batchCapacity))
+        var count = CPeregrineXDP_receive(socket, descriptors, limit)
+        if count == 0 {
+            try wait(timeoutMilliseconds: timeoutMilliseconds)
+            count = CPeregrineXDP_receive(socket, descriptors, limit)
+            if count == 0 { return 0 }
+        }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let timestamp = Timestamp(seconds: Int64(now.tv_sec), nanoseconds: Int64(now.tv_nsec))
+        let area = umem.area
+        for i in 0..<Int(count) {
+            let descriptor = descriptors[i]
+            let bytes = UnsafeRawBufferPointer(start: area + Int(descriptor.addr), count: Int(descriptor.len))
+            body(CapturedFrame(bytes: bytes, wireLength: bytes.count, timestamp: timestamp, linkType: linkType))
+        }
+        // The fill ring has room for every frame of the UMEM (AFXDPConfiguration.validate), but the
+        // kernel publishes how far it consumed the ring only when it flushes the receive rings, just
+        // after making their frames visible (net/xdp/xsk.c, xsk_flush): a batch read in between can
+        // find too little room. The wait lasts until that next store; it was measured rare (0 to 2
+        // per 450,000 frames, two sockets sharing a UMEM) and is counted.
+        var returned = CPeregrineXDP_refill(umem.handle, descriptors, count)
+        while returned < count {
+            refillWaits &+= 1
+            sched_yield()
+            returned += CPeregrineXDP_refill(umem.handle, descriptors + Int(returned), count - returned)
+        }
+        delivered &+= UInt64(count)
+        return Int(count)
+    }
+
+    /// The flow hash the XDP program computed for `frame` (the same as `SymmetricFlowHash.hash` with
+    /// the group's seed), read from the frame's metadata: the 4 bytes before its first byte, which the
+    /// program reserved with `bpf_xdp_adjust_meta` and the kernel copied into the UMEM frame's headroom.
+    /// Only for frames this type delivered, inside the `receive` callback; valid while the program's
+    /// `noMetadata` counter stays 0 (a driver without metadata support would leave those bytes stale).
+    public static func flowHash(of frame: borrowing CapturedFrame) -> UInt32 {
+        // Not nil: AF_XDP frames point into the UMEM.
+        frame.bytes.baseAddress!.loadUnaligned(fromByteOffset: -MemoryLayout<UInt32>.size, as: UInt32.self)
+    }
+
+    /// Waits in `poll` for frames; EINTR is a wake-up like any other.
+    private func wait(timeoutMilliseconds: Int32) throws(AFXDPError) {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let result = poll(&entry, 1, timeoutMilliseconds)
+        if result < 0 {
+            let code = errno
+            if code == EINTR { return }
+            throw .system(.syscall(call: "poll(AF_XDP)", errno: code, interface: interface.name))
+        }
+        if entry.revents & Int16(POLLERR | POLLNVAL) != 0 {
+            throw .system(.syscall(call: "poll(AF_XDP) socket error", errno: EIO, interface: interface.name))
+        }
+    }
+
+    /// The kernel's counters for this socket since it was bound, plus the frames delivered.
+    /// The corresponding C call is `getsockopt(SOL_XDP, XDP_STATISTICS)`.
+    public func statistics() throws(AFXDPError) -> AFXDPStatistics {
+        var kernel = xdp_statistics()
+        guard CPeregrineXDP_statistics(socket, &kernel) == 0 else {
+            throw .system(.syscall(call: "getsockopt(SOL_XDP, XDP_STATISTICS)", errno: errno, interface: interface.name))
+        }
+        var statistics = AFXDPStatistics()
+        statistics.receiveDropped = kernel.rx_dropped
+        statistics.invalidDescriptors = kernel.rx_invalid_descs
+        statistics.receiveRingFull = kernel.rx_ring_full
+        statistics.fillRingEmpty = kernel.rx_fill_ring_empty_descs
+        statistics.transmitInvalidDescriptors = kernel.tx_invalid_descs
+        statistics.transmitRingEmpty = kernel.tx_ring_empty_descs
+        statistics.delivered = delivered
+        statistics.refillWaits = refillWaits
+        return statistics
+    }
+}
+
+/// Counts for one AF_XDP socket since it was bound (`struct xdp_statistics`; the kernel never resets
+/// them).
+public struct AFXDPStatistics: Equatable, Sendable {
+    /// Frames the kernel dropped before the receive ring: no free frame on the fill ring, or a frame
+    /// longer than `frameSize - kernelHeadroom` (`rx_dropped`).
+    public var receiveDropped: UInt64 = 0
+    /// Descriptors on the fill ring with an invalid address (`rx_invalid_descs`): a bug, never traffic.
+    public var invalidDescriptors: UInt64 = 0
+    /// Frames dropped because the receive ring was full: the worker fell behind (`rx_ring_full`).
+    public var receiveRingFull: UInt64 = 0
+    /// Times the kernel found the fill ring empty (`rx_fill_ring_empty_descs`). Counted per UMEM: the
+    /// sockets sharing one show the same value. Each time is also a drop in `receiveDropped`.
+    public var fillRingEmpty: UInt64 = 0
+    /// Transmit counters (`tx_invalid_descs`, `tx_ring_empty_descs`); these sockets never transmit.
+    public var transmitInvalidDescriptors: UInt64 = 0
+    public var transmitRingEmpty: UInt64 = 0
+    /// Frames handed to `receive` callbacks.
+    public var delivered: UInt64 = 0
+    /// Times a batch's frames did not all fit on the fill ring at once and the source yielded the CPU
+    /// until the kernel published its progress (see `AFXDPSource.receive`); not a loss.
+    public var refillWaits: UInt64 = 0
+
+    /// Every frame the kernel redirected to the socket and then lost: `receiveDropped + receiveRingFull`.
+    public var drops: UInt64 { receiveDropped &+ receiveRingFull }
+
+    /// All zero.
+    public init() {}
+}
