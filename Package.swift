@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "peregrine",
             dependencies: [
-                "PeregrineEngine", "PeregrineSystem",
+                "PeregrineConfig", "PeregrineEngine", "PeregrineSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

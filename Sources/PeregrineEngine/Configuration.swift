@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import PeregrineCapture
 import PeregrineCore
 import PeregrineLogs
 import PeregrinePolicy
@@ -80,6 +81,15 @@ public struct Configuration: Sendable {
     public var captureLossInterval = Interval.seconds(900)
     /// `CaptureLoss::initial_watch_interval` (1 min): from the start to the first measurement.
     public var captureLossInitialInterval = Interval.seconds(60)
+    /// Live: the shape of each worker's TPACKET_V3 ring (block size and count, frame size, block
+    /// timeout); the filter and fanout mode are set from the fields above.
+    public var afPacket = AFPacketConfiguration()
+    /// Live: the fanout group id of each interface by name (zeekctl's `af_packet_fanout_id`); an
+    /// interface not named gets one derived from its index.
+    public var fanoutGroups: [String: UInt16] = [:]
+    /// Log streams not written (by path: `dns`, `files`, ...); their records are dropped before
+    /// formatting (`LogWriterSet.disabledPaths`).
+    public var disabledLogs: Set<String> = []
     /// Built-in rotation (`Log::default_rotation_interval`; `nil`, Zeek's 0, is off): logs are
     /// written in `<logDirectory>/current/` and moved at every multiple of the interval (wall clock)
     /// into `<logDirectory>/YYYY-MM-DD/` with ZeekControl's names, compressed (`LogRotation`).

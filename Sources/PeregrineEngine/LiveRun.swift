@@ -106,7 +106,7 @@ public final class LiveRun {
     ) throws -> Summary {
         guard !interfaces.isEmpty else { throw EngineError("-i needs at least one interface") }
         guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
-        var capture = AFPacketConfiguration()
+        var capture = configuration.afPacket
         capture.filter = configuration.captureFilter
         // One program for every group: the same hash and seed put both halves of a tap in one worker.
         // The kernel holds it while a group uses it.
@@ -117,10 +117,12 @@ public final class LiveRun {
         }
         var groups: [[AFPacketSource]] = []
         for name in interfaces {
+            var group = capture
+            if let id = configuration.fanoutGroups[name] { group.fanoutGroup = id }
             do {
                 groups.append(
                     try AFPacketSource.openFanoutGroup(
-                        interface: name, count: configuration.workers, configuration: capture))
+                        interface: name, count: configuration.workers, configuration: group))
             } catch {
                 throw EngineError(Self.describe(error, interface: name))
             }

@@ -123,7 +123,9 @@ public final class OfflineRun {
         }
         return LogWriterThread(
             rings: rings,
-            writers: LogWriterSet(directory: directory, schemas: schemas, options: LogOptions(useJSON: configuration.useJSON)),
+            writers: LogWriterSet(
+                directory: directory, schemas: schemas, options: LogOptions(useJSON: configuration.useJSON),
+                disabledPaths: configuration.disabledLogs),
             reopen: reopen, rotation: rotation)
     }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
+import PeregrineConfig
 import PeregrineEngine
 import PeregrineSystem
 
@@ -16,7 +17,8 @@ struct Peregrine: ParsableCommand {
         discussion: """
             Reads a pcap or pcapng file (-r) or captures live on interfaces (-i, until SIGINT or \
             SIGTERM) and writes Zeek's logs (conn.log, dns.log, http.log, ...) into the current \
-            directory, as `zeek -r` / `zeek -i` do (`peregrine sizing --help` plans a sensor). \
+            directory, as `zeek -r` / `zeek -i` do (`peregrine check` validates a configuration file, \
+            `peregrine sizing --help` plans a sensor). \
             Zeek-style options (Name=value) and the \
             names of the built-in policy scripts may follow, e.g.:
 
@@ -29,7 +31,7 @@ struct Peregrine: ParsableCommand {
     /// Tools beside the capture, named by the first argument (`peregrine sizing ...`). They are
     /// dispatched here rather than as ArgumentParser subcommands, which the capture command's
     /// trailing `Name=value` arguments would swallow.
-    static let tools: [String: any ParsableCommand.Type] = ["sizing": Sizing.self]
+    static let tools: [String: any ParsableCommand.Type] = ["sizing": Sizing.self, "check": Check.self]
 
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
@@ -63,7 +65,7 @@ struct Peregrine: ParsableCommand {
     @Option(
         name: .long,
         help: "Spread the trace over this many worker threads (flows hashed by address pair; same logs, other row order).")
-    var workers = 1
+    var workers: Int?
 
     @Option(
         name: .long,
@@ -99,37 +101,85 @@ struct Peregrine: ParsableCommand {
         return access(candidate, F_OK) == 0 ? candidate : path
     }
 
+    @Option(
+        name: .long,
+        help: "Read the sensor's settings from this YAML file (e.g. /etc/peregrine/peregrine.yaml); flags override it.")
+    var config: String?
+
+    /// The flags the user typed, for the configuration file's reader (which lets them win).
+    func overrides(_ names: [String]?) -> CommandLineOverrides {
+        var flags = CommandLineOverrides()
+        flags.interfaces = names
+        flags.ebpfFanout = fanout == .ebpf ? true : nil
+        flags.bpfDirectory = bpfDir
+        flags.workers = workers
+        flags.cpus = cpus
+        flags.logDirectory = logdir
+        flags.useJSON = json ? true : nil
+        flags.ignoreChecksums = ignoreChecksums ? true : nil
+        flags.captureFilter = filter
+        flags.options = arguments.filter { $0.contains("=") }
+        flags.scripts = arguments.filter { !$0.contains("=") }
+        return flags
+    }
+
+    /// The settings of `file` with `flags` applied, or every problem on standard error and exit 1.
+    static func settings(file: String, flags: CommandLineOverrides) throws -> SensorSettings {
+        switch ConfigurationFile.load(path: file, overrides: flags) {
+        case .success(let settings):
+            return settings
+        case .failure(let problems):
+            printError("\(problems)")
+            throw ExitCode(1)
+        }
+    }
+
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard (workers ?? 1) >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard fanout == .hash || interfaces != nil else { throw ValidationError("--fanout applies to -i only") }
         guard cpus == nil || interfaces != nil else { throw ValidationError("--cpus applies to live capture (-i)") }
     }
 
     func run() throws {
-        // Checked here, not in validate(), which also runs before a subcommand such as `sizing`.
-        guard (readFile == nil) != (interfaces == nil) else {
-            throw ValidationError("give either -r FILE or -i IFACE[,IFACE]")
-        }
-        var config = Configuration()
+        var configuration: Configuration
+        var names = interfaces?.split(separator: ",").map(String.init)
         do {
-            for argument in arguments {
-                if argument.contains("=") {
-                    try config.apply(option: argument)
-                } else {
-                    try config.load(script: argument)
+            if let config {
+                let settings = try Self.settings(file: config, flags: overrides(names))
+                configuration = settings.engine
+                configuration.afPacket = settings.ring
+                configuration.disabledLogs = settings.logFiles.disabledLogs
+                for i in settings.interfaces { if let id = i.fanoutID { configuration.fanoutGroups[i.name] = id } }
+                if readFile == nil && names == nil { names = settings.interfaces.map(\.name) }
+                if readFile == nil && settings.captureMode == .afXDP {
+                    throw EngineError("\(config): capture mode af_xdp is not available to peregrine -i yet; use af_packet or auto")
                 }
+            } else {
+                configuration = Configuration()
+                for argument in arguments {
+                    if argument.contains("=") {
+                        try configuration.apply(option: argument)
+                    } else {
+                        try configuration.load(script: argument)
+                    }
+                }
+                if ignoreChecksums { configuration.ignoreChecksums = true }
+                if json { configuration.useJSON = true }
+                if let logdir { configuration.logDirectory = logdir }
+                configuration.workers = workers ?? 1
+                configuration.captureFilter = filter
+                configuration.ebpfFanout = fanout == .ebpf
+                configuration.bpfDirectory = bpfDir
+                configuration.cpuList = cpus
             }
-            if ignoreChecksums { config.ignoreChecksums = true }
-            if json { config.useJSON = true }
-            if let logdir { config.logDirectory = logdir }
-            config.workers = workers
-            config.captureFilter = filter
-            config.ebpfFanout = fanout == .ebpf
-            config.bpfDirectory = bpfDir
-            config.cpuList = cpus
-            if let interfaces {
+            // Checked here, not in validate(), which also runs before a tool such as `sizing`.
+            guard (readFile == nil) != (names == nil || names!.isEmpty) else {
+                throw ValidationError("give either -r FILE or -i IFACE[,IFACE] (or capture.interfaces in --config)")
+            }
+            let config = configuration
+            let workers = config.workers
+            if let names {
                 installStopHandlers()
-                let names = interfaces.split(separator: ",").map(String.init)
                 // Under systemd (`Type=notify`): readiness, watchdog and status; nil otherwise.
                 let notifier: SystemdNotifier?
                 do {
