@@ -61,15 +61,7 @@ import Testing
     }
 
     @Test func ebpfFanoutGivesTheOfflineLogs() throws {
-        if let reason = VethNamespaces.skipReason {
-            print("skipped: \(reason)")
-            return
-        }
-        let trace = TraceTests.corpus + "/conn-wikipedia/wikipedia.pcap"
-        guard FileManager.default.fileExists(atPath: trace) else {
-            print("skipped: corpus not found at \(TraceTests.corpus)")
-            return
-        }
+        guard let trace = LiveRunTests.liveTrace("conn-wikipedia/wikipedia.pcap") else { return }
         let helper = LiveRunTests()
         let offline = try helper.temporaryDirectory(), live = try helper.temporaryDirectory()
         defer {

@@ -28,6 +28,21 @@ import Testing
         return logs
     }
 
+    /// The corpus trace at `relative` for a live test, or nil (said on standard output) when the
+    /// test cannot run here: no veth namespaces (not root) or no corpus beside the clone.
+    static func liveTrace(_ relative: String) -> String? {
+        if let reason = VethNamespaces.skipReason {
+            print("skipped: \(reason)")
+            return nil
+        }
+        let trace = TraceTests.corpus + "/" + relative
+        guard FileManager.default.fileExists(atPath: trace) else {
+            print("skipped: corpus not found at \(TraceTests.corpus)")
+            return nil
+        }
+        return trace
+    }
+
     func temporaryDirectory() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("peregrine-live-\(UUID())").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -39,15 +54,7 @@ import Testing
     /// replayed counted exactly once (by the kernel and by the workers), no drop.
     @Test(arguments: [(workers: 1, queues: 1), (workers: 2, queues: 1), (workers: 2, queues: 4)])
     func liveCaptureOfAReplayGivesTheOfflineLogs(workers: Int, queues: Int) throws {
-        if let reason = VethNamespaces.skipReason {
-            print("skipped: \(reason)")
-            return
-        }
-        let trace = TraceTests.corpus + "/conn-wikipedia/wikipedia.pcap"
-        guard FileManager.default.fileExists(atPath: trace) else {
-            print("skipped: corpus not found at \(TraceTests.corpus)")
-            return
-        }
+        guard let trace = LiveRunTests.liveTrace("conn-wikipedia/wikipedia.pcap") else { return }
         let offline = try temporaryDirectory(), live = try temporaryDirectory()
         defer {
             try? FileManager.default.removeItem(atPath: offline)
@@ -88,15 +95,7 @@ import Testing
     /// Live, stats.log has the capture source's columns (Zeek fills them only when reading live
     /// traffic) and its lines count every packet replayed.
     @Test func liveStatsLogHasTheCaptureColumns() throws {
-        if let reason = VethNamespaces.skipReason {
-            print("skipped: \(reason)")
-            return
-        }
-        let trace = TraceTests.corpus + "/conn-wikipedia/wikipedia.pcap"
-        guard FileManager.default.fileExists(atPath: trace) else {
-            print("skipped: corpus not found at \(TraceTests.corpus)")
-            return
-        }
+        guard let trace = LiveRunTests.liveTrace("conn-wikipedia/wikipedia.pcap") else { return }
         let live = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: live) }
         var config = Configuration()

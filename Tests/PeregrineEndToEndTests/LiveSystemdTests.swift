@@ -10,15 +10,7 @@ import Testing
 /// socket standing in for systemd's.
 @Suite struct LiveSystemdTests {
     @Test func readyOnceCapturingThenWatchdogStatusReloadAndStopping() throws {
-        if let reason = VethNamespaces.skipReason {
-            print("skipped: \(reason)")
-            return
-        }
-        let trace = TraceTests.corpus + "/conn-wikipedia/wikipedia.pcap"
-        guard FileManager.default.fileExists(atPath: trace) else {
-            print("skipped: corpus not found at \(TraceTests.corpus)")
-            return
-        }
+        guard let trace = LiveRunTests.liveTrace("conn-wikipedia/wikipedia.pcap") else { return }
         let listener = try NotifyListener(abstract: false)
         // A 400 ms watchdog: pings every 200 ms while the workers go round their loops.
         let notifier = try #require(
