@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
@@ -73,6 +74,7 @@ let package = Package(
             dependencies: [
                 "PeregrineCore", "PeregrineSystem", "PeregrineDecode", "PeregrineCapture", "PeregrineSessions",
                 "PeregrineAnalyzers", "PeregrineLogs", "PeregrinePolicy",
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The configuration file: YAML (Yams) → SensorSettings, every problem with file and line.

@@ -87,6 +87,8 @@ public struct Configuration: Sendable {
     /// Live: the fanout group id of each interface by name (zeekctl's `af_packet_fanout_id`); an
     /// interface not named gets one derived from its index.
     public var fanoutGroups: [String: UInt16] = [:]
+    /// Live: where the Prometheus endpoint listens (`HOST:PORT`, `--metrics`); `nil` for none.
+    public var metricsAddress: String? = nil
     /// Log streams not written (by path: `dns`, `files`, ...); their records are dropped before
     /// formatting (`LogWriterSet.disabledPaths`).
     public var disabledLogs: Set<String> = []

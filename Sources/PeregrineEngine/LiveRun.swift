@@ -152,14 +152,19 @@ public final class LiveRun {
                 CPUSet.nameCurrentThread("peregrine-mgr")
                 ReportManager.run(schedule: schedule, mailboxes: mailboxes, stop: stop)
             }
-        let threads = contexts.map { context in JoinableThread { context.run() } }
         let pulses = contexts.map(\.pulse)
+        let metrics = try configuration.metricsAddress.map {
+            try MetricsServer(address: $0, pulses: pulses, rings: logs.map(\.ring), stop: stop)
+        }
+        metrics?.start()
+        let threads = contexts.map { context in JoinableThread { context.run() } }
         let service = notifier.map { notifier in
             JoinableThread { Self.serveSystemd(notifier, pulses: pulses, interfaces: interfaces, stop: stop, reopen: reopen) }
         }
         for thread in threads { thread.join() }
         manager?.join()
         service?.join()
+        metrics?.join()
         let written: LogWriterThread.Summary
         do throws(LogWriterError) {
             written = try writer.finish()
@@ -251,12 +256,18 @@ public final class LiveRun {
         return nil
     }
 
-    /// A live worker's signs of life for the service thread: a counter its capture loop bumps once
-    /// per round, the frames it processed and the kernel drops of its last stats read.
+    /// A live worker's signs of life for the service thread and the metrics endpoint: a counter its
+    /// capture loop bumps once per round, the frames it processed, and readings it takes about once a
+    /// second.
     final class WorkerPulse: Sendable {
         let beats = Atomic<UInt64>(0)
         let packets = Atomic<UInt64>(0)
-        let dropped = Atomic<UInt64>(0)
+        /// The kernel's totals over the worker's sockets (frames that passed the filter, drops for a
+        /// full ring), read by the worker about once a second; connections held; log records.
+        let kernelPackets = Atomic<UInt64>(0)
+        let kernelDrops = Atomic<UInt64>(0)
+        let flows = Atomic<Int>(0)
+        let records = Atomic<UInt64>(0)
 
         func beat(packets count: UInt64) {
             packets.store(count, ordering: .relaxed)
@@ -277,7 +288,7 @@ public final class LiveRun {
             SystemdNotifier.captureStatus(
                 interfaces: interfaces, workers: pulses.count,
                 packets: pulses.reduce(0) { $0 + $1.packets.load(ordering: .relaxed) },
-                dropped: pulses.reduce(0) { $0 + $1.dropped.load(ordering: .relaxed) })
+                dropped: pulses.reduce(0) { $0 + $1.kernelDrops.load(ordering: .relaxed) })
         }
         func pause(_ nanoseconds: Int) {
             var request = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
@@ -362,7 +373,7 @@ public final class LiveRun {
             worker.reporting.requests = requests
             // Read by this thread when its stats.log line is due (the kernel counters reset on
             // each read; the source keeps the totals).
-            let sources = self.sources, pulse = self.pulse
+            let sources = self.sources
             worker.reporting.captureStatistics = {
                 var link: UInt64 = 0, dropped: UInt64 = 0
                 for source in sources {
@@ -370,11 +381,25 @@ public final class LiveRun {
                     link &+= s.packets
                     dropped &+= s.drops
                 }
-                pulse.dropped.store(dropped, ordering: .relaxed)
                 return (link, dropped)
             }
             capture(worker)
             connections = worker.logs.connRecords
+        }
+
+        /// The metrics endpoint's per-worker values (``MetricsServer``): kernel totals (the sources
+        /// keep them across reads), connections held, log records.
+        private func publishReadings(_ worker: Worker) {
+            var link: UInt64 = 0, drops: UInt64 = 0
+            for source in sources {
+                guard let s = try? source.statistics() else { continue }
+                link &+= s.packets
+                drops &+= s.drops
+            }
+            pulse.kernelPackets.store(link, ordering: .relaxed)
+            pulse.kernelDrops.store(drops, ordering: .relaxed)
+            pulse.flows.store(worker.flows.count, ordering: .relaxed)
+            pulse.records.store(worker.logs.records, ordering: .relaxed)
         }
 
         /// Reads blocks until a stop, then the blocks already filled, then flushes everything.
@@ -393,9 +418,15 @@ public final class LiveRun {
             }
             let wait = sources.count == 1 ? LiveRun.pollMilliseconds : 1
             do throws(AFPacketError) {
+                var nextReading = Int64(0)
                 while !stop.isSet {
                     // Once per round (a ring block or an empty poll), not per packet.
                     pulse.beat(packets: packets)
+                    let wall = Worker.wallClock().nanoseconds
+                    if wall >= nextReading {
+                        nextReading = wall &+ 1_000_000_000
+                        publishReadings(worker)
+                    }
                     var frames = 0
                     for source in sources { frames += try source.withBatch(timeoutMilliseconds: wait, process) }
                     worker.serveReportRequests()

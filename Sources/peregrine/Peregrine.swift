@@ -31,7 +31,7 @@ struct Peregrine: ParsableCommand {
     /// Tools beside the capture, named by the first argument (`peregrine sizing ...`). They are
     /// dispatched here rather than as ArgumentParser subcommands, which the capture command's
     /// trailing `Name=value` arguments would swallow.
-    static let tools: [String: any ParsableCommand.Type] = ["sizing": Sizing.self, "check": Check.self]
+    static let tools: [String: any ParsableCommand.Type] = ["sizing": Sizing.self, "check": Check.self, "status": Status.self]
 
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
@@ -101,6 +101,9 @@ struct Peregrine: ParsableCommand {
         return access(candidate, F_OK) == 0 ? candidate : path
     }
 
+    @Option(name: .long, help: "With -i: serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9911).")
+    var metrics: String?
+
     @Option(
         name: .long,
         help: "Read the sensor's settings from this YAML file (e.g. /etc/peregrine/peregrine.yaml); flags override it.")
@@ -138,6 +141,7 @@ struct Peregrine: ParsableCommand {
         guard (workers ?? 1) >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard fanout == .hash || interfaces != nil else { throw ValidationError("--fanout applies to -i only") }
         guard cpus == nil || interfaces != nil else { throw ValidationError("--cpus applies to live capture (-i)") }
+        guard metrics == nil || readFile == nil else { throw ValidationError("--metrics applies to live capture (-i)") }
     }
 
     func run() throws {
@@ -149,6 +153,7 @@ struct Peregrine: ParsableCommand {
                 configuration = settings.engine
                 configuration.afPacket = settings.ring
                 configuration.disabledLogs = settings.logFiles.disabledLogs
+                configuration.metricsAddress = metrics ?? settings.metricsAddress.map { "\($0)" }
                 for i in settings.interfaces { if let id = i.fanoutID { configuration.fanoutGroups[i.name] = id } }
                 if readFile == nil && names == nil { names = settings.interfaces.map(\.name) }
                 if readFile == nil && settings.captureMode == .afXDP {
@@ -171,6 +176,7 @@ struct Peregrine: ParsableCommand {
                 configuration.ebpfFanout = fanout == .ebpf
                 configuration.bpfDirectory = bpfDir
                 configuration.cpuList = cpus
+                configuration.metricsAddress = metrics
             }
             // Checked here, not in validate(), which also runs before a tool such as `sizing`.
             guard (readFile == nil) != (names == nil || names!.isEmpty) else {

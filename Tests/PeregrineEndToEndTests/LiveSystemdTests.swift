@@ -55,4 +55,32 @@ import Testing
         func append(_ m: String) { lock.withLock { list.append(m) } }
         var messages: [String] { lock.withLock { list } }
     }
+
+    /// `--metrics`: a scrape during the run shows every replayed packet, per worker and in total.
+    @Test func metricsEndpointCountsEveryPacket() throws {
+        guard let trace = LiveRunTests.liveTrace("conn-wikipedia/wikipedia.pcap") else { return }
+        let live = try LiveRunTests().temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        var config = Configuration()
+        config.ignoreChecksums = true
+        config.logDirectory = live
+        config.workers = 2
+        let address = "127.0.0.1:\(20_000 + Int(getpid()) % 20_000)"
+        config.metricsAddress = address
+        let veth = try VethNamespaces()
+        defer { veth.tearDown() }
+        let capture = LiveRunTests.LiveCapture(veth: veth, configuration: config)
+        Thread.sleep(forTimeInterval: 1)
+        let sent = try veth.replay([trace])
+        Thread.sleep(forTimeInterval: 2)  // the workers publish their readings about once a second
+        let exposition = try veth.inCaptureNamespace { try MetricsClient.fetch(address) }
+        #expect(capture.finish().error == nil)
+        #expect(exposition.contains("# TYPE peregrine_packets_total counter"))
+        let workers = MetricsClient.workers(exposition)
+        #expect(workers.keys.sorted() == [0, 1])
+        #expect(workers.values.reduce(0) { $0 + $1.packets } == UInt64(sent))
+        #expect(workers.values.reduce(0) { $0 + $1.kernelPackets } == UInt64(sent))
+        #expect(workers.values.allSatisfy { $0.kernelDrops == 0 })
+        #expect(workers.values.reduce(0) { $0 + $1.connections } > 0)
+    }
 }

@@ -50,6 +50,8 @@ public final class VethNamespaces: Sendable {
                     "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6")
                 try Self.run("ip", "-n", namespace, "link", "set", interface, "up")
             }
+            // Loopback, for services a live run offers inside the namespace (the metrics endpoint).
+            try Self.run("ip", "-n", captureNamespace, "link", "set", "lo", "up")
         } catch {
             tearDown()
             throw error

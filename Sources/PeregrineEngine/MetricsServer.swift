@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+import Glibc
+import PeregrineCore
+import PeregrineLogs
+import PeregrineSystem
+import Prometheus
+import Synchronization
+
+/// The live run's Prometheus endpoint (`--metrics HOST:PORT`, `metrics.listen` in peregrine.yaml):
+/// `GET /metrics` answers with the per-worker counters in Prometheus' text format (swift-prometheus'
+/// registry), read at scrape time from what the workers publish about once a second
+/// (`LiveRun.WorkerPulse`) and from their log rings. Nothing here touches a worker's state.
+///
+/// | metric | type | meaning |
+/// | --- | --- | --- |
+/// | `peregrine_packets_total{worker}` | counter | frames the worker processed |
+/// | `peregrine_kernel_packets_total{worker}` | counter | frames the kernel handed to its sockets |
+/// | `peregrine_kernel_drops_total{worker}` | counter | frames the kernel dropped for a full ring |
+/// | `peregrine_connections{worker}` | gauge | connections in its flow table |
+/// | `peregrine_log_records_total{worker}` | counter | log records it wrote |
+/// | `peregrine_log_ring_full_waits_total{worker}` | counter | times it waited on a full log ring |
+///
+/// One thread serves one request at a time (a scrape every few seconds); it polls the listening
+/// socket with a timeout so that the run's stop ends it.
+final class MetricsServer: @unchecked Sendable {
+    /// The address it listens on, as given (`127.0.0.1:9911`, `[::1]:9911`, `0.0.0.0:9911`).
+    let address: String
+    /// The port bound (the one asked for, or the kernel's choice for 0).
+    let port: UInt16
+    private let descriptor: Int32
+    private let registry = PrometheusCollectorRegistry()
+    private let pulses: [LiveRun.WorkerPulse]
+    private let rings: [ByteRing]
+    private let stop: StopFlag
+    private var last: [String: UInt64] = [:]
+    private var thread: JoinableThread?
+
+    /// Binds and listens on `address` (`HOST:PORT`; IPv6 hosts in brackets).
+    /// - Throws: `EngineError` for a malformed address or a socket that cannot be bound.
+    init(address: String, pulses: [LiveRun.WorkerPulse], rings: [ByteRing], stop: StopFlag) throws {
+        self.address = address
+        self.pulses = pulses
+        self.rings = rings
+        self.stop = stop
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
+            throw EngineError("metrics address '\(address)': expected HOST:PORT")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var storage = sockaddr_storage()
+        var length: socklen_t
+        let family: Int32
+        if host.contains(":") {
+            family = AF_INET6
+            var a = sockaddr_in6()
+            a.sin6_family = sa_family_t(AF_INET6)
+            a.sin6_port = port.bigEndian
+            guard inet_pton(AF_INET6, host, &a.sin6_addr) == 1 else { throw EngineError("metrics address '\(address)': bad IPv6 host") }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in6.self) }
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        } else {
+            family = AF_INET
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = port.bigEndian
+            guard inet_pton(AF_INET, host, &a.sin_addr) == 1 else { throw EngineError("metrics address '\(address)': bad IPv4 host") }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in.self) }
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        }
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw EngineError("metrics: socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw EngineError("metrics: cannot listen on \(address): \(reason)")
+        }
+        withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+        }
+        let bytes = withUnsafeBytes(of: storage) { Array($0.prefix(4)) }
+        self.port = UInt16(bytes[2]) << 8 | UInt16(bytes[3])  // sin_port and sin6_port sit at offset 2
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    func start() {
+        thread = JoinableThread {
+            CPUSet.nameCurrentThread("peregrine-metrics")
+            self.serve()
+        }
+    }
+
+    func join() {
+        thread?.join()
+        thread = nil
+    }
+
+    private func serve() {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        while !stop.isSet {
+            guard poll(&poller, 1, 200) > 0 else { continue }
+            let client = accept(descriptor, nil, nil)
+            guard client >= 0 else { continue }
+            answer(client)
+            close(client)
+        }
+    }
+
+    /// Reads the request head (up to 4 KiB, 2 s at most) and answers it.
+    private func answer(_ client: Int32) {
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var request = [UInt8](repeating: 0, count: 4096)
+        let n = request.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { return }
+        let head = String(decoding: request.prefix(n), as: UTF8.self)
+        let body: [UInt8]
+        let status: String
+        if head.hasPrefix("GET /metrics ") || head.hasPrefix("GET /metrics?") {
+            status = "200 OK"
+            body = exposition()
+        } else {
+            status = "404 Not Found"
+            body = Array("only GET /metrics is served here\n".utf8)
+        }
+        let response = Array(
+            ("HTTP/1.1 \(status)\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n").utf8) + body
+        var sent = 0
+        while sent < response.count {
+            let k = response.withUnsafeBytes { send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if k <= 0 { return }
+            sent += k
+        }
+    }
+
+    /// The registry's text after bringing every metric up to the workers' latest readings.
+    func exposition() -> [UInt8] {
+        for (i, pulse) in pulses.enumerated() {
+            let labels = [("worker", String(i))]
+            advance(packets, labels, to: pulse.packets.load(ordering: .relaxed))
+            advance(kernelPackets, labels, to: pulse.kernelPackets.load(ordering: .relaxed))
+            advance(kernelDrops, labels, to: pulse.kernelDrops.load(ordering: .relaxed))
+            advance(records, labels, to: pulse.records.load(ordering: .relaxed))
+            advance(ringWaits, labels, to: rings[i].fullWaits)
+            registry.makeGauge(descriptor: connections, labels: labels).set(Int64(pulse.flows.load(ordering: .relaxed)))
+        }
+        return registry.emitToBuffer()
+    }
+
+    static func counter(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "peregrine", metricName: name, unitName: "total", helpText: help)
+    }
+    // Instance constants: the library's descriptor type is not Sendable, so it cannot be a static.
+    private let packets = MetricsServer.counter("packets", "Frames the worker processed.")
+    private let kernelPackets = MetricsServer.counter("kernel_packets", "Frames the kernel handed to the worker's sockets.")
+    private let kernelDrops = MetricsServer.counter("kernel_drops", "Frames the kernel dropped because the worker's ring was full.")
+    private let records = MetricsServer.counter("log_records", "Log records the worker wrote.")
+    private let ringWaits = MetricsServer.counter("log_ring_full_waits", "Times the worker waited on a full log ring.")
+    private let connections = MetricNameDescriptor(
+        namespace: "peregrine", metricName: "connections", unitName: "", helpText: "Connections in the worker's flow table.")
+
+    /// Counters only go up: each is incremented by what the worker's total grew since the last scrape.
+    private func advance(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)], to total: UInt64) {
+        let key = descriptor.name + labels.map { $0.1 }.joined()
+        let previous = last[key] ?? 0
+        let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
+        if total > previous { counter.increment(by: Int64(total - previous)) }
+        last[key] = max(previous, total)
+    }
+}
