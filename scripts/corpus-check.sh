@@ -26,7 +26,7 @@ r = json.load(open(sys.argv[1]))
 # Floors a little under today's figures, so a regression in any analysed log fails the check
 # (logs of analyzers not built yet have no floor).
 floors = {"conn": 0.98, "tunnel": 0.99, "dns": 0.99, "http": 0.99, "http(json)": 0.99, "files": 0.99, "ntp": 0.99, "dhcp": 0.99, "ssh": 0.99,
-          "ssl": 0.99, "x509": 0.99, "smtp": 0.99, "ftp": 0.97, "weird": 0.99}
+          "ssl": 0.99, "x509": 0.99, "smtp": 0.99, "ftp": 0.99, "weird": 0.99}
 ok = True
 for name, v in sorted(r["per_log"].items()):
     recall = v["equal"] / v["expected"] if v["expected"] else 1.0
