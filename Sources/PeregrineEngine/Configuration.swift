@@ -208,7 +208,12 @@ public struct Configuration: Sendable {
         case "day", "days": scale = 86400
         default: throw EngineError("option \(option): unknown time unit '\(unit)'")
         }
-        return Interval(nanoseconds: Int64(number * scale * 1e9))
+        // Int64 nanoseconds reach about 292 years; a larger value would trap in the conversion.
+        let nanoseconds = number * scale * 1e9
+        guard nanoseconds.isFinite, nanoseconds < 9.2e18 else {
+            throw EngineError("option \(option): '\(value)' is longer than 292 years")
+        }
+        return Interval(nanoseconds: Int64(nanoseconds))
     }
 }
 

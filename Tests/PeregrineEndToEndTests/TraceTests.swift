@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import PeregrineCore
 import PeregrineEngine
 import Testing
 
@@ -107,6 +108,13 @@ import Testing
         #expect(throws: EngineError.self) { try c.apply(option: "Site::local_nets={10.0.0.0/33}") }
         #expect(throws: EngineError.self) { try c.apply(option: "No::such=1") }
         #expect(throws: EngineError.self) { try c.load(script: "my-policy.zeek") }
+        // An interval beyond Int64 nanoseconds is refused, not a crash.
+        #expect(throws: EngineError.self) { try c.apply(option: "tcp_inactivity_timeout=1e300 days") }
+        #expect(throws: EngineError.self) { try c.apply(option: "Stats::report_interval=999999999999 days") }
+        try c.apply(option: "Log::default_rotation_interval=1 hr")
+        #expect(c.rotationInterval == .seconds(3600))
+        try c.apply(option: "Log::default_rotation_interval=0")
+        #expect(c.rotationInterval == nil)
     }
 }
 
