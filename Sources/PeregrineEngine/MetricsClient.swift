@@ -15,25 +15,17 @@ public enum MetricsClient {
         public init() {}
     }
 
-    /// `GET /metrics` from `address` (`HOST:PORT`, an IPv4 host), 2 s at most.
+    /// `GET /metrics` from `address` (`HOST:PORT`; IPv6 hosts in brackets), 2 s at most.
     /// - Throws: `EngineError` naming the address when nothing answers.
     public static func fetch(_ address: String) throws -> String {
-        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
-            throw EngineError("metrics address '\(address)': expected HOST:PORT")
-        }
-        var a = sockaddr_in()
-        a.sin_family = sa_family_t(AF_INET)
-        a.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, String(address[..<colon]), &a.sin_addr) == 1 else {
-            throw EngineError("metrics address '\(address)': expected an IPv4 host")
-        }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var (family, storage, length) = try MetricsServer.socketAddress(address)
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw EngineError("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &a) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let connected = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
         }
         guard connected == 0 else {
             throw EngineError("no sensor answers on \(address): \(String(cString: strerror(errno))) (is it running with --metrics?)")

@@ -42,31 +42,7 @@ final class MetricsServer: @unchecked Sendable {
         self.pulses = pulses
         self.rings = rings
         self.stop = stop
-        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
-            throw EngineError("metrics address '\(address)': expected HOST:PORT")
-        }
-        var host = String(address[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        var storage = sockaddr_storage()
-        var length: socklen_t
-        let family: Int32
-        if host.contains(":") {
-            family = AF_INET6
-            var a = sockaddr_in6()
-            a.sin6_family = sa_family_t(AF_INET6)
-            a.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &a.sin6_addr) == 1 else { throw EngineError("metrics address '\(address)': bad IPv6 host") }
-            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in6.self) }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-        } else {
-            family = AF_INET
-            var a = sockaddr_in()
-            a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host, &a.sin_addr) == 1 else { throw EngineError("metrics address '\(address)': bad IPv4 host") }
-            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in.self) }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        }
+        var (family, storage, length) = try Self.socketAddress(address)
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw EngineError("metrics: socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -88,6 +64,31 @@ final class MetricsServer: @unchecked Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// The socket address of `HOST:PORT` (IPv6 hosts in brackets), for the server and ``MetricsClient``.
+    /// - Throws: `EngineError` naming the address when it is malformed.
+    static func socketAddress(_ address: String) throws -> (family: Int32, storage: sockaddr_storage, length: socklen_t) {
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
+            throw EngineError("metrics address '\(address)': expected HOST:PORT")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var storage = sockaddr_storage()
+        if host.contains(":") {
+            var a = sockaddr_in6()
+            a.sin6_family = sa_family_t(AF_INET6)
+            a.sin6_port = port.bigEndian
+            guard inet_pton(AF_INET6, host, &a.sin6_addr) == 1 else { throw EngineError("metrics address '\(address)': bad IPv6 host") }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in6.self) }
+            return (AF_INET6, storage, socklen_t(MemoryLayout<sockaddr_in6>.size))
+        }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &a.sin_addr) == 1 else { throw EngineError("metrics address '\(address)': bad IPv4 host") }
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in.self) }
+        return (AF_INET, storage, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
 
     func start() {
         thread = JoinableThread {

@@ -28,19 +28,13 @@ public struct DHCPMessage: Equatable, Sendable {
     /// Option 56, as sent.
     public var message: [UInt8]?
     /// Option 61: hardware type and the address `fmt_mac` makes of the rest.
-    public var clientID: (hardwareType: UInt8, address: String)?
+    public struct ClientID: Equatable, Sendable {
+        public var hardwareType: UInt8
+        public var address: String
+    }
+    public var clientID: ClientID?
     /// Option 81's domain name bytes, as sent (Zeek does not decode the wire form).
     public var clientFQDN: [UInt8]?
-
-    public static func == (a: DHCPMessage, b: DHCPMessage) -> Bool {
-        a.op == b.op && a.messageType == b.messageType && a.transactionID == b.transactionID
-            && a.clientAddress == b.clientAddress && a.yourAddress == b.yourAddress
-            && a.clientHardwareAddress == b.clientHardwareAddress && a.hostName == b.hostName
-            && a.domainName == b.domainName && a.requestedAddress == b.requestedAddress
-            && a.leaseSeconds == b.leaseSeconds && a.message == b.message
-            && a.clientID?.hardwareType == b.clientID?.hardwareType && a.clientID?.address == b.clientID?.address
-            && a.clientFQDN == b.clientFQDN
-    }
 
     /// Zeek's `DHCP::message_types` name of `type`, or `unknown-message-type-N`.
     public static func typeName(_ type: UInt8) -> String {
@@ -129,7 +123,7 @@ public enum DHCPParser {
                 m.message = Array(value)
             case 61:
                 guard length >= 1 else { return .failure(.badOptionLength(code)) }
-                m.clientID = (value[0], formatMAC(UnsafeRawBufferPointer(rebasing: value[1...])))
+                m.clientID = DHCPMessage.ClientID(hardwareType: value[0], address: formatMAC(UnsafeRawBufferPointer(rebasing: value[1...])))
             case 81:
                 guard length >= 3 else { return .failure(.badOptionLength(code)) }
                 m.clientFQDN = Array(value[3...])
