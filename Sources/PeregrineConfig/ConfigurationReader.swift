@@ -37,13 +37,15 @@ final class ConfigurationReader {
 
     init(file: String) { self.file = file }
 
-    /// Every log stream path the engine writes (`LogStreams.schemas`), in its order.
-    static let logNames: [String] = LogStreams(
-        ring: ByteRing(capacity: 4096),
-        local: LocalNetworks(),
-        vlanColumns: false,
-        communityIDSeed: nil
-    ).schemas.map(\.path)
+    /// Every log stream path the engine writes (`LogStreams.schemas`, then the writer's own
+    /// reporter.log), in its order.
+    static let logNames: [String] =
+        LogStreams(
+            ring: ByteRing(capacity: 4096),
+            local: LocalNetworks(),
+            vlanColumns: false,
+            communityIDSeed: nil
+        ).schemas.map(\.path) + [ReporterLog.schema.path]
 
     /// Reads `yaml`; afterwards ``settings`` holds every value that was valid and ``problems`` the rest.
     /// - Returns: `false` when the text is not YAML at all (nothing was read).

@@ -75,6 +75,9 @@ public final class LiveRun {
         public var connections: UInt64 = 0
         /// Times a worker waited on a full log ring.
         public var logRingFullWaits: UInt64 = 0
+        /// Log records lost to write errors (a full disk), and the first error; capture went on.
+        public var lostLogRecords: UInt64 = 0
+        public var logWriteError: String?
         /// The CPU each worker was pinned to, `nil` when the kernel scheduled them (fewer CPUs
         /// than workers and no `--cpus`).
         public var workerCPUs: [Int]? = nil
@@ -154,26 +157,26 @@ public final class LiveRun {
             }
         let pulses = contexts.map(\.pulse)
         let metrics = try configuration.metricsAddress.map {
-            try MetricsServer(address: $0, pulses: pulses, rings: logs.map(\.ring), stop: stop)
+            try MetricsServer(address: $0, pulses: pulses, rings: logs.map(\.ring), writer: writer.health, stop: stop)
         }
         metrics?.start()
         let threads = contexts.map { context in JoinableThread { context.run() } }
         let service = notifier.map { notifier in
-            JoinableThread { Self.serveSystemd(notifier, pulses: pulses, interfaces: interfaces, stop: stop, reopen: reopen) }
+            JoinableThread {
+                Self.serveSystemd(
+                    notifier, pulses: pulses, writer: writer.health, interfaces: interfaces, stop: stop, reopen: reopen)
+            }
         }
         for thread in threads { thread.join() }
         manager?.join()
         service?.join()
         metrics?.join()
-        let written: LogWriterThread.Summary
-        do throws(LogWriterError) {
-            written = try writer.finish()
-        } catch {
-            throw EngineError(error.description)
-        }
+        let written = writer.finish()
         var summary = Summary()
         summary.workerCPUs = cpus
         summary.logRingFullWaits = written.ringFullWaits
+        summary.lostLogRecords = written.lostRecords
+        summary.logWriteError = written.firstError.map { "\($0)" }
         for context in contexts {
             summary.packets &+= context.packets
             summary.connections &+= context.connections
@@ -267,7 +270,12 @@ public final class LiveRun {
         let kernelPackets = Atomic<UInt64>(0)
         let kernelDrops = Atomic<UInt64>(0)
         let flows = Atomic<Int>(0)
+        let flowCapacity = Atomic<Int>(0)
         let records = Atomic<UInt64>(0)
+        /// Capture loss as capture_loss.log counts it: ACKs of new TCP data, and those among them
+        /// that acknowledged data the worker never saw.
+        let acks = Atomic<UInt64>(0)
+        let gaps = Atomic<UInt64>(0)
 
         func beat(packets count: UInt64) {
             packets.store(count, ordering: .relaxed)
@@ -278,17 +286,21 @@ public final class LiveRun {
     /// The systemd side of a live run (`systemd/peregrine.service`, `Type=notify`): `READY=1` once
     /// every worker's capture loop runs, then `WATCHDOG=1` at the watchdog interval only while every
     /// worker keeps going round its loop (a stuck worker stops the pings and systemd restarts the
-    /// service), a `STATUS=` line with packets and drops, `RELOADING=1`/`READY=1` around a log
-    /// reopen (SIGHUP), and `STOPPING=1` when the stop is asked for. Runs on its own thread.
+    /// service), a `STATUS=` line with packets, drops and failing log writes (a full disk),
+    /// `RELOADING=1`/`READY=1` around a log reopen (SIGHUP), and `STOPPING=1` when the stop is
+    /// asked for. Runs on its own thread.
     static func serveSystemd(
-        _ notifier: SystemdNotifier, pulses: [WorkerPulse], interfaces: [String], stop: StopFlag, reopen: ReopenFlag?
+        _ notifier: SystemdNotifier, pulses: [WorkerPulse], writer: LogWriterHealth, interfaces: [String],
+        stop: StopFlag, reopen: ReopenFlag?
     ) {
         CPUSet.nameCurrentThread("peregrine-sd")
         func status() -> String {
             SystemdNotifier.captureStatus(
                 interfaces: interfaces, workers: pulses.count,
                 packets: pulses.reduce(0) { $0 + $1.packets.load(ordering: .relaxed) },
-                dropped: pulses.reduce(0) { $0 + $1.kernelDrops.load(ordering: .relaxed) })
+                dropped: pulses.reduce(0) { $0 + $1.kernelDrops.load(ordering: .relaxed) },
+                lostLogRecords: writer.lostRecords.load(ordering: .relaxed),
+                logWritesFailing: writer.failing.load(ordering: .relaxed))
         }
         func pause(_ nanoseconds: Int) {
             var request = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
@@ -399,7 +411,10 @@ public final class LiveRun {
             pulse.kernelPackets.store(link, ordering: .relaxed)
             pulse.kernelDrops.store(drops, ordering: .relaxed)
             pulse.flows.store(worker.flows.count, ordering: .relaxed)
+            pulse.flowCapacity.store(worker.flows.capacity, ordering: .relaxed)
             pulse.records.store(worker.logs.records, ordering: .relaxed)
+            pulse.acks.store(worker.statistics.acks, ordering: .relaxed)
+            pulse.gaps.store(worker.statistics.gaps, ordering: .relaxed)
         }
 
         /// Reads blocks until a stop, then the blocks already filled, then flushes everything.

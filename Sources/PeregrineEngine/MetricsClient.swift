@@ -11,6 +11,10 @@ public enum MetricsClient {
         public var connections: UInt64 = 0
         public var logRecords: UInt64 = 0
         public var logRingFullWaits: UInt64 = 0
+        public var flowTableCapacity: UInt64 = 0
+        /// ACKs of new TCP data, and those that acknowledged data never seen (capture loss).
+        public var tcpAcks: UInt64 = 0
+        public var tcpGaps: UInt64 = 0
 
         public init() {}
     }
@@ -49,6 +53,35 @@ public enum MetricsClient {
         return String(decoding: response[(end + 4)...], as: UTF8.self)
     }
 
+    /// The writer thread's line of `peregrine status`.
+    public struct Writer: Equatable, Sendable {
+        public var records: UInt64 = 0
+        public var bytes: UInt64 = 0
+        public var lostRecords: UInt64 = 0
+        public var failures: UInt64 = 0
+        public var failing = false
+        public init() {}
+    }
+
+    /// The writer thread's values of a `peregrine_*` exposition (the metrics without a label).
+    public static func writer(_ exposition: String) -> Writer {
+        var writer = Writer()
+        for line in exposition.split(separator: "\n") where line.hasPrefix("peregrine_log") && !line.contains("{") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let value = Double(parts[1]) else { continue }
+            let v = UInt64(max(0, value))
+            switch parts[0] {
+            case "peregrine_log_written_records_total": writer.records = v
+            case "peregrine_log_bytes_total": writer.bytes = v
+            case "peregrine_log_lost_records_total": writer.lostRecords = v
+            case "peregrine_log_write_failures_total": writer.failures = v
+            case "peregrine_log_writes_failing": writer.failing = v != 0
+            default: continue
+            }
+        }
+        return writer
+    }
+
     /// The per-worker values of a `peregrine_*` exposition, by worker index.
     public static func workers(_ exposition: String) -> [Int: Worker] {
         var workers: [Int: Worker] = [:]
@@ -67,6 +100,9 @@ public enum MetricsClient {
             case "peregrine_connections": w.connections = v
             case "peregrine_log_records_total": w.logRecords = v
             case "peregrine_log_ring_full_waits_total": w.logRingFullWaits = v
+            case "peregrine_flow_table_capacity": w.flowTableCapacity = v
+            case "peregrine_tcp_acks_total": w.tcpAcks = v
+            case "peregrine_tcp_gaps_total": w.tcpGaps = v
             default: continue
             }
             workers[index] = w

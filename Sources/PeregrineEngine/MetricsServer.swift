@@ -17,8 +17,19 @@ import Synchronization
 /// | `peregrine_kernel_packets_total{worker}` | counter | frames the kernel handed to its sockets |
 /// | `peregrine_kernel_drops_total{worker}` | counter | frames the kernel dropped for a full ring |
 /// | `peregrine_connections{worker}` | gauge | connections in its flow table |
+/// | `peregrine_flow_table_capacity{worker}` | gauge | the most connections its table holds |
+/// | `peregrine_tcp_acks_total{worker}` | counter | ACKs of new TCP data (capture_loss.log's `acks`) |
+/// | `peregrine_tcp_gaps_total{worker}` | counter | those that acknowledged data never seen (`gaps`) |
 /// | `peregrine_log_records_total{worker}` | counter | log records it wrote |
 /// | `peregrine_log_ring_full_waits_total{worker}` | counter | times it waited on a full log ring |
+/// | `peregrine_log_written_records_total` | counter | records the writer thread wrote to files |
+/// | `peregrine_log_bytes_total` | counter | bytes that reached the log files |
+/// | `peregrine_log_lost_records_total` | counter | records lost to write errors (a full disk) |
+/// | `peregrine_log_write_failures_total` | counter | runs of failing log writes |
+/// | `peregrine_log_writes_failing` | gauge | 1 while log writes fail |
+///
+/// Capture loss in percent over a window is `100 * rate(gaps) / rate(acks)`, as capture_loss.log
+/// computes it per interval.
 ///
 /// One thread serves one request at a time (a scrape every few seconds); it polls the listening
 /// socket with a timeout so that the run's stop ends it.
@@ -31,16 +42,18 @@ final class MetricsServer: @unchecked Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let pulses: [LiveRun.WorkerPulse]
     private let rings: [ByteRing]
+    private let writer: LogWriterHealth
     private let stop: StopFlag
     private var last: [String: UInt64] = [:]
     private var thread: JoinableThread?
 
     /// Binds and listens on `address` (`HOST:PORT`; IPv6 hosts in brackets).
     /// - Throws: `EngineError` for a malformed address or a socket that cannot be bound.
-    init(address: String, pulses: [LiveRun.WorkerPulse], rings: [ByteRing], stop: StopFlag) throws {
+    init(address: String, pulses: [LiveRun.WorkerPulse], rings: [ByteRing], writer: LogWriterHealth, stop: StopFlag) throws {
         self.address = address
         self.pulses = pulses
         self.rings = rings
+        self.writer = writer
         self.stop = stop
         var (family, storage, length) = try Self.socketAddress(address)
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -150,8 +163,17 @@ final class MetricsServer: @unchecked Sendable {
             advance(kernelDrops, labels, to: pulse.kernelDrops.load(ordering: .relaxed))
             advance(records, labels, to: pulse.records.load(ordering: .relaxed))
             advance(ringWaits, labels, to: rings[i].fullWaits)
+            advance(acks, labels, to: pulse.acks.load(ordering: .relaxed))
+            advance(gaps, labels, to: pulse.gaps.load(ordering: .relaxed))
             registry.makeGauge(descriptor: connections, labels: labels).set(Int64(pulse.flows.load(ordering: .relaxed)))
+            registry.makeGauge(descriptor: flowCapacity, labels: labels).set(
+                Int64(pulse.flowCapacity.load(ordering: .relaxed)))
         }
+        advance(writtenRecords, [], to: writer.records.load(ordering: .relaxed))
+        advance(logBytes, [], to: writer.bytes.load(ordering: .relaxed))
+        advance(lostRecords, [], to: writer.lostRecords.load(ordering: .relaxed))
+        advance(writeFailures, [], to: writer.failures.load(ordering: .relaxed))
+        registry.makeGauge(descriptor: writesFailing).set(Int64(writer.failing.load(ordering: .relaxed) ? 1 : 0))
         return registry.emitToBuffer()
     }
 
@@ -166,6 +188,18 @@ final class MetricsServer: @unchecked Sendable {
     private let ringWaits = MetricsServer.counter("log_ring_full_waits", "Times the worker waited on a full log ring.")
     private let connections = MetricNameDescriptor(
         namespace: "peregrine", metricName: "connections", unitName: "", helpText: "Connections in the worker's flow table.")
+    private let flowCapacity = MetricNameDescriptor(
+        namespace: "peregrine", metricName: "flow_table_capacity", unitName: "",
+        helpText: "The most connections the worker's flow table holds; when full, the longest idle is evicted.")
+    private let acks = MetricsServer.counter("tcp_acks", "ACKs of new TCP data the worker saw (capture_loss.log acks).")
+    private let gaps = MetricsServer.counter(
+        "tcp_gaps", "ACKs of TCP data the worker never saw (capture_loss.log gaps): loss before the sensor or in it.")
+    private let writtenRecords = MetricsServer.counter("log_written_records", "Log records written to files.")
+    private let logBytes = MetricsServer.counter("log_bytes", "Bytes written to the log files.")
+    private let lostRecords = MetricsServer.counter("log_lost_records", "Log records lost to write errors (a full disk).")
+    private let writeFailures = MetricsServer.counter("log_write_failures", "Runs of failing log writes.")
+    private let writesFailing = MetricNameDescriptor(
+        namespace: "peregrine", metricName: "log_writes_failing", unitName: "", helpText: "1 while log writes fail.")
 
     /// Counters only go up: each is incremented by what the worker's total grew since the last scrape.
     private func advance(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)], to total: UInt64) {

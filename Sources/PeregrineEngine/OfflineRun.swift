@@ -83,11 +83,9 @@ public final class OfflineRun {
         } else {
             runParallel(source, workers: workers, seed: seed, into: &summary)
         }
-        let written: LogWriterThread.Summary
-        do throws(LogWriterError) {
-            written = try writer.finish()
-        } catch {
-            throw EngineError(error.description)
+        let written = writer.finish()
+        if let error = written.firstError {
+            throw EngineError("\(written.lostRecords) log records could not be written: \(error)")
         }
         for worker in workers {
             summary.connections += worker.logs.connRecords
@@ -124,9 +122,9 @@ public final class OfflineRun {
         return LogWriterThread(
             rings: rings,
             writers: LogWriterSet(
-                directory: directory, schemas: schemas, options: LogOptions(useJSON: configuration.useJSON),
-                disabledPaths: configuration.disabledLogs),
-            reopen: reopen, rotation: rotation)
+                directory: directory, schemas: schemas + [ReporterLog.schema],
+                options: LogOptions(useJSON: configuration.useJSON), disabledPaths: configuration.disabledLogs),
+            reopen: reopen, rotation: rotation, reporter: ReporterLog.schema)
     }
 
     /// A worker's log streams for `configuration`, with its own log ring (live runs use it too).

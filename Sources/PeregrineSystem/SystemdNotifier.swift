@@ -14,7 +14,7 @@ import Glibc
 /// - call ``ready(status:)`` once, when **every** worker's socket is open, bound, in its fanout group and
 ///   capturing (systemd holds `systemctl start` and units ordered after Peregrine until then);
 /// - from the manager (stats) thread, call ``watchdog()`` every ``watchdogInterval`` and ``status(_:)``
-///   with ``captureStatus(interfaces:workers:packets:dropped:)`` after each stats interval, so that
+///   with ``captureStatus(interfaces:workers:packets:dropped:lostLogRecords:logWritesFailing:)`` after each stats interval, so that
 ///   `systemctl status peregrine` shows packets and drops. A hung manager stops the pings and systemd
 ///   restarts the service (`Restart=on-failure`);
 /// - call ``reloading()`` on SIGHUP before the logs are reopened, then ``ready(status:)`` again;
@@ -151,12 +151,22 @@ public final class SystemdNotifier: Sendable {
 
     /// The status line of a live run: interfaces, workers, packets received and dropped by the kernel
     /// (the sums of stats.log's `pkts_proc` and `pkts_dropped` over the workers), and the drop share.
-    public static func captureStatus(interfaces: [String], workers: Int, packets: UInt64, dropped: UInt64) -> String {
+    public static func captureStatus(
+        interfaces: [String], workers: Int, packets: UInt64, dropped: UInt64, lostLogRecords: UInt64 = 0,
+        logWritesFailing: Bool = false
+    ) -> String {
         let seen = packets + dropped
         let thousandthsOfPercent = seen == 0 ? 0 : dropped * 100_000 / seen
         let share = "\(thousandthsOfPercent / 1000).\(String(thousandthsOfPercent % 1000 + 1000).dropFirst())%"
-        return "capturing on \(interfaces.joined(separator: ",")) with \(workers) worker\(workers == 1 ? "" : "s"): "
+        var line =
+            "capturing on \(interfaces.joined(separator: ",")) with \(workers) worker\(workers == 1 ? "" : "s"): "
             + "\(packets) packets, \(dropped) dropped (\(share))"
+        if logWritesFailing {
+            line += "; LOG WRITES FAILING, \(lostLogRecords) records lost"
+        } else if lostLogRecords > 0 {
+            line += "; \(lostLogRecords) log records lost"
+        }
+        return line
     }
 
     private static func oneLine(_ text: String) -> String {

@@ -202,6 +202,10 @@ struct Peregrine: ParsableCommand {
                         + "\(summary.kernelDrops) dropped by the kernel; \(summary.packets) processed by \(workers) "
                         + "worker(s) (\(cpus)); \(summary.connections) connections; "
                         + "\(summary.logRingFullWaits) log ring full waits")
+                if let error = summary.logWriteError {
+                    printError("peregrine: \(summary.lostLogRecords) log records could not be written: \(error)")
+                    throw ExitCode(1)
+                }
                 return
             }
             let summary = try OfflineRun(configuration: config).run(path: Self.resolveInput(readFile ?? ""))

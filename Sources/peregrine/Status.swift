@@ -6,28 +6,34 @@ import PeregrineEngine
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peregrine status",
-        abstract: "Show a running sensor's packets, kernel drops, connections and log records per worker.",
+        abstract: "Show a running sensor's packets, drops, capture loss, connections and log records per worker.",
         discussion: "Reads the Prometheus endpoint the sensor serves with --metrics (metrics.listen in peregrine.yaml).")
 
     @Option(help: "The sensor's metrics address.")
     var metrics = "127.0.0.1:9911"
 
     func run() throws {
-        let workers: [Int: MetricsClient.Worker]
+        let exposition: String
         do {
-            workers = MetricsClient.workers(try MetricsClient.fetch(metrics))
+            exposition = try MetricsClient.fetch(metrics)
         } catch {
             printError("peregrine: \(error)")
             throw ExitCode(1)
         }
-        func row(_ name: String, _ w: MetricsClient.Worker) -> String {
-            let seen = w.kernelPackets
-            let share = seen == 0 ? "0.000" : String(Double(w.kernelDrops) * 100 / Double(seen)).prefix(5)
-            return [name, "\(w.packets)", "\(w.kernelPackets)", "\(w.kernelDrops)", "\(share)%", "\(w.connections)",
-                    "\(w.logRecords)", "\(w.logRingFullWaits)"].map { $0.padding(toLength: 14) }.joined()
+        let workers = MetricsClient.workers(exposition)
+        func percent(_ part: UInt64, of whole: UInt64) -> String {
+            whole == 0 ? "0.000%" : String(Double(part) * 100 / Double(whole)).prefix(5) + "%"
         }
-        print(["worker", "processed", "kernel", "dropped", "drop %", "connections", "log records", "ring waits"]
-            .map { $0.padding(toLength: 14) }.joined())
+        func row(_ name: String, _ w: MetricsClient.Worker) -> String {
+            [
+                name, "\(w.packets)", "\(w.kernelPackets)", "\(w.kernelDrops)", percent(w.kernelDrops, of: w.kernelPackets),
+                percent(w.tcpGaps, of: w.tcpAcks), "\(w.connections)", percent(w.connections, of: w.flowTableCapacity),
+                "\(w.logRecords)", "\(w.logRingFullWaits)",
+            ].map { $0.padding(toLength: 13) }.joined()
+        }
+        print(
+            ["worker", "processed", "kernel", "dropped", "drop", "capture loss", "connections", "table fill", "log records",
+             "ring waits"].map { $0.padding(toLength: 13) }.joined())
         var total = MetricsClient.Worker()
         for index in workers.keys.sorted() {
             let w = workers[index]!
@@ -35,11 +41,18 @@ struct Status: ParsableCommand {
             total.packets += w.packets
             total.kernelPackets += w.kernelPackets
             total.kernelDrops += w.kernelDrops
+            total.tcpAcks += w.tcpAcks
+            total.tcpGaps += w.tcpGaps
             total.connections += w.connections
+            total.flowTableCapacity += w.flowTableCapacity
             total.logRecords += w.logRecords
             total.logRingFullWaits += w.logRingFullWaits
         }
         print(row("all", total))
+        let writer = MetricsClient.writer(exposition)
+        print(
+            "logs: \(writer.records) records, \(writer.bytes / 1_048_576) MiB written, \(writer.lostRecords) lost"
+                + (writer.failing ? "; WRITES FAILING NOW (full disk?)" : ""))
     }
 }
 

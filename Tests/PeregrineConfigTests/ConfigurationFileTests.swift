@@ -86,7 +86,7 @@ struct ConfigurationFileTests {
             colour: blue
             """
         let logs =
-            "conn, weird, tunnel, dns, ntp, http, files, ssl, x509, ssh, ftp, smtp, analyzer, stats, capture_loss, dhcp"
+            "conn, weird, tunnel, dns, ntp, http, files, ssl, x509, ssh, ftp, smtp, analyzer, stats, capture_loss, dhcp, reporter"
         #expect(
             problems(parse(yaml)) == [
                 "test.yaml:2: capture.interfaces: interface 'eth1' is listed twice",

@@ -82,5 +82,11 @@ import Testing
         #expect(workers.values.reduce(0) { $0 + $1.kernelPackets } == UInt64(sent))
         #expect(workers.values.allSatisfy { $0.kernelDrops == 0 })
         #expect(workers.values.reduce(0) { $0 + $1.connections } > 0)
+        #expect(workers.values.allSatisfy { $0.flowTableCapacity >= $0.connections && $0.flowTableCapacity > 0 })
+        #expect(workers.values.reduce(0) { $0 + $1.tcpAcks } > 0, "the trace's TCP data is acknowledged")
+        #expect(workers.values.allSatisfy { $0.tcpGaps <= $0.tcpAcks })
+        let writer = MetricsClient.writer(exposition)
+        #expect(writer.bytes > 0 && writer.records > 0, "the writer's totals: \(writer)")
+        #expect(writer.lostRecords == 0 && !writer.failing)
     }
 }

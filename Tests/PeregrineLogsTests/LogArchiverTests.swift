@@ -120,7 +120,7 @@ import Testing
             usleep(2_000)
         }
         ring.close()
-        _ = try writer.finish()
+        _ = writer.finish()
         #expect(rotation.failures == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/current").isEmpty)
         var files: [String] = []

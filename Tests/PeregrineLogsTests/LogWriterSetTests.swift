@@ -171,7 +171,7 @@ import Glibc
             encoder.withBytes { ring.write(tag: UInt32(encoder.schema.id), bytes: $0) }
         }
         ring.close()
-        let summary = try thread.finish()
+        let summary = thread.finish()
         #expect(summary.records == 1 && summary.disabledRecords == 2 && summary.lostRecords == 0)
     }
 

@@ -28,7 +28,7 @@ import Testing
         writer.start()
         try body(&logs)
         logs.close()
-        _ = try writer.finish()
+        _ = writer.finish()
         guard let text = try? String(contentsOfFile: dir + "/analyzer.log", encoding: .utf8) else { return [] }
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }
             .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }

@@ -14,6 +14,12 @@ import Darwin
 /// ``reopen()`` ends the file the same way but lets the next record start a new one (external
 /// rotation); ``rotate()`` also moves the ended file aside for the archiver (built-in rotation).
 /// One writer belongs to the writer thread; it is not shared.
+///
+/// A failed write (a full disk, an I/O error) never leaves part of a line behind: the file is cut
+/// back to the end of the last line that was written whole, the buffered records are dropped and
+/// counted in ``lostRecords``, and the writer stays usable, so writing resumes once the disk has
+/// room again. A file whose header never reached the disk is closed and started again, header
+/// first, by the next record.
 public struct LogFileWriter {
     /// The stream's schema.
     public let schema: LogSchema
@@ -28,6 +34,16 @@ public struct LogFileWriter {
     /// The wall-clock second the current file was opened (its `#open` time).
     public private(set) var openedAt = 0
     private var buffer: [UInt8]
+    /// Records in `buffer`.
+    private var bufferedRecords: UInt64 = 0
+    /// The file's size up to the last byte written with everything before it: only whole lines.
+    private var durableSize: off_t = 0
+    /// Whether the header of the open file is on disk.
+    private var headerWritten = false
+    /// Records dropped because the file could not be created or written.
+    public private(set) var lostRecords: UInt64 = 0
+    /// Bytes written to the stream's files (headers and `#close` lines included).
+    public private(set) var bytesWritten: UInt64 = 0
     private var closed = false
     /// Set by ``reopen()``: the next file is opened for appending, so a file that was not moved
     /// away keeps what it holds.
@@ -63,21 +79,32 @@ public struct LogFileWriter {
     /// Formats `record` and appends it to the file, creating the file (and its header) first if needed.
     ///
     /// - Throws: ``LogWriterError`` when the file cannot be created or written.
+    /// - Throws: ``LogWriterError`` when the file cannot be created or written; the record (and
+    ///   those buffered with it) is then counted in ``lostRecords``.
     public mutating func write(_ record: UnsafeRawBufferPointer) throws(LogWriterError) {
         precondition(!closed, "\(filePath): write after close")
-        if descriptor < 0 { try open() }
+        if descriptor < 0 {
+            do throws(LogWriterError) {
+                try open()
+            } catch {
+                lostRecords &+= 1
+                throw error
+            }
+        }
         formatter.appendRecord(record, schema: schema, to: &buffer)
+        bufferedRecords &+= 1
         if buffer.count >= bufferCapacity { try flush() }
     }
 
     /// Writes out everything buffered.
     ///
-    /// - Throws: ``LogWriterError`` when `write(2)` fails (disk full, I/O error).
+    /// - Throws: ``LogWriterError`` when `write(2)` fails (disk full, I/O error). The file is then
+    ///   cut back to its last whole line and the buffered records are counted in ``lostRecords``.
     public mutating func flush() throws(LogWriterError) {
         guard descriptor >= 0, !buffer.isEmpty else { return }
         let fd = descriptor
         let path = filePath
-        let result: Result<Void, LogWriterError> = buffer.withUnsafeBytes { bytes in
+        let result: Result<Int, LogWriterError> = buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let n = POSIX.write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
@@ -88,10 +115,35 @@ public struct LogFileWriter {
                 }
                 offset += n
             }
-            return .success(())
+            return .success(offset)
         }
         buffer.removeAll(keepingCapacity: true)
-        try result.get()
+        let records = bufferedRecords
+        bufferedRecords = 0
+        switch result {
+        case .success(let written):
+            durableSize += off_t(written)
+            bytesWritten &+= UInt64(written)
+            headerWritten = true
+        case .failure(let error):
+            lostRecords &+= records
+            discardPartialWrite()
+            throw error
+        }
+    }
+
+    /// After a failed write: cuts the file back to ``durableSize``, so a reader never meets half a
+    /// line, and when the header itself did not make it, closes the file so that the next record
+    /// opens it again and writes the header first.
+    private mutating func discardPartialWrite() {
+        // The file offset stays where the failed write left it: back to the cut, or the next write
+        // would leave a hole of zeros.
+        _ = ftruncate(descriptor, durableSize)
+        _ = lseek(descriptor, durableSize, SEEK_SET)
+        guard !headerWritten else { return }
+        _ = POSIX.close(descriptor)
+        descriptor = -1
+        appendOnOpen = true
     }
 
     /// Ends the file: appends `#close` (TSV), writes everything out and closes the descriptor.
@@ -103,17 +155,20 @@ public struct LogFileWriter {
         closed = true
         guard descriptor >= 0 else { return }
         formatter.appendFooter(wallClockSeconds: clock(), to: &buffer)
-        let fd = descriptor
-        descriptor = -1
-        do {
-            try flushDescriptor(fd)
+        var failure: LogWriterError?
+        do throws(LogWriterError) {
+            try flush()
         } catch {
-            _ = POSIX.close(fd)
-            throw error
+            failure = error
         }
-        if POSIX.close(fd) != 0 {
-            throw LogWriterError(operation: "close", path: filePath, errno: errno)
+        // A failed flush may have closed a file whose header never made it.
+        if descriptor >= 0 {
+            if POSIX.close(descriptor) != 0 && failure == nil {
+                failure = LogWriterError(operation: "close", path: filePath, errno: errno)
+            }
+            descriptor = -1
         }
+        if let failure { throw failure }
     }
 
     /// Ends the current file as ``close()`` does (`#close` for TSV) and lets the next record open
@@ -153,16 +208,20 @@ public struct LogFileWriter {
         let opened = openedAt
         let now = clock()
         defer { closed = false }
-        try close()
+        do throws(LogWriterError) {
+            try close()
+        } catch {
+            // The file keeps its name and what it holds: the next record appends to it.
+            appendOnOpen = true
+            throw error
+        }
         let moved = "\(filePath).\(opened)-\(now)"
-        if rename(filePath, moved) != 0 { throw LogWriterError(operation: "rename", path: filePath, errno: errno) }
+        if rename(filePath, moved) != 0 {
+            appendOnOpen = true
+            throw LogWriterError(operation: "rename", path: filePath, errno: errno)
+        }
+        appendOnOpen = false
         return Rotated(stream: schema.path, file: moved, opened: opened, closed: now)
-    }
-
-    private mutating func flushDescriptor(_ fd: Int32) throws(LogWriterError) {
-        descriptor = fd
-        defer { descriptor = -1 }
-        try flush()
     }
 
     private mutating func open() throws(LogWriterError) {
@@ -172,6 +231,8 @@ public struct LogFileWriter {
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw LogWriterError(operation: "create", path: filePath, errno: errno) }
         descriptor = fd
+        durableSize = lseek(fd, 0, SEEK_END)
+        headerWritten = false
         openedAt = clock()
         formatter.appendHeader(schema: schema, wallClockSeconds: openedAt, to: &buffer)
     }

@@ -66,6 +66,22 @@ public struct LogWriterSet {
         }
     }
 
+    /// Records the files dropped because they could not be created or written
+    /// (``LogFileWriter/lostRecords``), summed over every stream.
+    public var lostRecords: UInt64 {
+        writers.reduce(0) { $0 &+ ($1?.lostRecords ?? 0) }
+    }
+
+    /// Records stream `streamID`'s file dropped (``LogFileWriter/lostRecords``).
+    public func lostRecords(streamID: UInt16) -> UInt64 {
+        Int(streamID) < writers.count ? writers[Int(streamID)]?.lostRecords ?? 0 : 0
+    }
+
+    /// Bytes written to the files, summed over every stream.
+    public var bytesWritten: UInt64 {
+        writers.reduce(0) { $0 &+ ($1?.bytesWritten ?? 0) }
+    }
+
     /// Formats and writes one record of stream `streamID`, or drops it if the stream is disabled.
     ///
     /// - Returns: `false` when the record was dropped because its stream is disabled.

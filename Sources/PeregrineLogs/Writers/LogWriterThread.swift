@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import PeregrineCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,15 @@ import Glibc
 /// Formatting never happens on a worker (Zeek's `WriterFrontend` → `WriterBackend` split).
 ///
 /// A ring record's tag is the stream id and its payload the record's bytes as
-/// ``LogRecordEncoder`` built them. A write error stops the writing: the first error is kept and
-/// later records are counted as lost, so the workers never wait on a broken disk.
+/// ``LogRecordEncoder`` built them.
+///
+/// A write error (a full disk) never stops the workers or the draining of their rings: the file
+/// keeps only whole lines (``LogFileWriter``), the records that could not be written are counted
+/// as lost, and for ``retryNanoseconds`` after each failure records are counted as lost without
+/// trying the disk. Then writing is tried again; when bytes reach the disk again the writer says
+/// so. Both turns are reported on standard error (the journal) and in reporter.log (the first
+/// when the disk still takes a line), and ``health`` shows them to the metrics endpoint and the
+/// service's status. The first error is kept for the run's summary.
 ///
 /// Files are written in 64 KiB blocks; when the rings run dry the writer also writes out what it
 /// holds, at most once per ``flushIntervalNanoseconds``, so a quiet live link's records (a
@@ -26,10 +34,20 @@ public final class LogWriterThread: @unchecked Sendable {
     private let rings: [ByteRing]
     private let reopen: LogReopenRequest?
     private let rotation: LogRotation?
+    private let reporter: LogSchema?
+    private let notice: @Sendable (String) -> Void
+    /// What the writer did so far, for readers on other threads.
+    public let health = LogWriterHealth()
     // Touched only by the writer thread while it runs, and by `finish()` after joining it.
     private var writers: LogWriterSet
     private var firstError: LogWriterError?
     private var thread: JoinableThread?
+    /// While writes fail: when they began failing (wall-clock seconds), the records lost and the
+    /// bytes written up to then, and when to try the disk again (monotonic nanoseconds).
+    private var failure: (since: Int, lost: UInt64, bytes: UInt64, error: LogWriterError)?
+    private var retryAt: Int64 = 0
+    /// The records lost when the last failing run ended.
+    private var lostBefore: UInt64 = 0
 
     /// What the writer did.
     public struct Summary: Sendable {
@@ -37,8 +55,10 @@ public final class LogWriterThread: @unchecked Sendable {
         public var records: UInt64 = 0
         /// Records of disabled streams, dropped unformatted (``LogWriterSet/disabledPaths``).
         public var disabledRecords: UInt64 = 0
-        /// Records dropped after a write error.
+        /// Records dropped because their file could not be created or written.
         public var lostRecords: UInt64 = 0
+        /// The first write error, when there was one.
+        public var firstError: LogWriterError?
         /// Writes that found a worker's ring full and waited (sum over rings).
         public var ringFullWaits: UInt64 = 0
     }
@@ -54,11 +74,25 @@ public final class LogWriterThread: @unchecked Sendable {
     ///   - writers: the files, owned by this thread from now on.
     ///   - reopen: requests to reopen every file (live capture's SIGHUP); `nil` for none.
     ///   - rotation: built-in rotation, started and finished by this thread; `nil` for none.
-    public init(rings: [ByteRing], writers: LogWriterSet, reopen: LogReopenRequest? = nil, rotation: LogRotation? = nil) {
+    ///   - reporter: ``ReporterLog/schema`` when `writers` holds it: failing and resumed writes are
+    ///     logged there too.
+    ///   - notice: where the failing and resumed writes are announced (standard error by default).
+    public init(
+        rings: [ByteRing], writers: LogWriterSet, reopen: LogReopenRequest? = nil, rotation: LogRotation? = nil,
+        reporter: LogSchema? = nil, notice: @escaping @Sendable (String) -> Void = LogWriterThread.standardError
+    ) {
         self.rings = rings
         self.writers = writers
         self.reopen = reopen
         self.rotation = rotation
+        self.reporter = reporter
+        self.notice = notice
+    }
+
+    /// Writes `line` and a newline to standard error.
+    public static let standardError: @Sendable (String) -> Void = { line in
+        let text = "peregrine: " + line + "\n"
+        _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
     }
 
     /// Starts the thread.
@@ -68,17 +102,26 @@ public final class LogWriterThread: @unchecked Sendable {
         thread = JoinableThread { self.run() }
     }
 
-    /// Waits until every ring is closed and drained, then returns what was written.
-    /// - Throws: the first ``LogWriterError``, after the thread ended and every file was closed.
-    public func finish() throws(LogWriterError) -> Summary {
+    /// Waits until every ring is closed and drained, then returns what was written; records lost
+    /// to write errors are in the summary's `lostRecords`, with the first error.
+    public func finish() -> Summary {
         guard let thread else { preconditionFailure("writer thread not started") }
         thread.join()
         self.thread = nil
         rotation?.finish()
         summary.ringFullWaits = rings.reduce(0) { $0 + $1.fullWaits }
-        if let firstError { throw firstError }
+        summary.lostRecords = lost
+        summary.firstError = firstError
         return summary
     }
+
+    /// The workers' records lost so far: skipped while writes were failing, or dropped by a file
+    /// (reporter.log's own lines, written by this thread, are not among them).
+    private var lost: UInt64 {
+        skipped &+ writers.lostRecords &- (reporter.map { writers.lostRecords(streamID: $0.id) } ?? 0)
+    }
+    /// Records not even tried while writes were failing.
+    private var skipped: UInt64 = 0
 
     private func run() {
         var reopened = reopen?.current ?? 0
@@ -100,6 +143,8 @@ public final class LogWriterThread: @unchecked Sendable {
             for ring in rings {
                 drained += ring.drain(limit: Self.batch) { tag, payload in write(streamID: UInt16(tag), payload) }
             }
+            if failure != nil && drained > 0 { checkRecovery() }
+            publishHealth()
             // A full batch from some ring: more is waiting, go on at once.
             if drained >= Self.batch { continue }
             if drained == 0 && rings.allSatisfy(\.isFinished) { break }
@@ -120,14 +165,74 @@ public final class LogWriterThread: @unchecked Sendable {
         do throws(LogWriterError) {
             try writers.closeAll()
         } catch {
-            if firstError == nil { firstError = error }
+            noteFailure(error)
         }
+        if failure != nil { checkRecovery() }
+        publishHealth()
     }
 
     private func rotateFiles(_ rotation: LogRotation) {
         let (rotated, error) = writers.rotateAll()
         rotation.submit(rotated)
-        if let error, firstError == nil { firstError = error }
+        if let error { noteFailure(error) }
+    }
+
+    /// How long after a failed write records are counted as lost without trying the disk.
+    static let retryNanoseconds: Int64 = 1_000_000_000
+
+    /// A write failed: records are skipped for ``retryNanoseconds``; the first failure of a run of
+    /// them is announced.
+    private func noteFailure(_ error: LogWriterError) {
+        if firstError == nil { firstError = error }
+        retryAt = Self.monotonicNanoseconds() + Self.retryNanoseconds
+        guard failure == nil else { return }
+        let now = WallClock.now()
+        // Nothing is lost while writes work, so the records lost before this failing run are
+        // those counted when the last one ended.
+        failure = (now, lostBefore, writers.bytesWritten, error)
+        health.failing.store(true, ordering: .relaxed)
+        health.failures.add(1, ordering: .relaxed)
+        let message = "log writes failing: \(error); records are counted as lost until writes succeed again"
+        notice(message)
+        report(.error, message, at: now)
+    }
+
+    /// While writes fail: once the files wrote bytes again after the last failure, the failing
+    /// run is over; it is announced with the records it cost.
+    private func checkRecovery() {
+        guard let current = failure, Self.monotonicNanoseconds() >= retryAt else { return }
+        do throws(LogWriterError) {
+            try writers.flush()
+        } catch {
+            noteFailure(error)
+            return
+        }
+        guard writers.bytesWritten > current.bytes else { return }
+        failure = nil
+        lostBefore = lost
+        health.failing.store(false, ordering: .relaxed)
+        let now = WallClock.now()
+        let message =
+            "log writes work again after \(now - current.since) s: \(lost &- current.lost) records lost "
+            + "(\(current.error))"
+        notice(message)
+        report(.warning, message, at: now)
+    }
+
+    /// Writes a reporter.log record when the run has that stream; a failure to do so counts as any.
+    private func report(_ level: ReporterLog.Level, _ message: String, at seconds: Int) {
+        guard reporter != nil else { return }
+        do throws(LogWriterError) {
+            try writers.write(ReporterLog.record(level, message, at: seconds))
+        } catch {
+            if firstError == nil { firstError = error }
+        }
+    }
+
+    private func publishHealth() {
+        health.records.store(summary.records, ordering: .relaxed)
+        health.bytes.store(writers.bytesWritten, ordering: .relaxed)
+        health.lostRecords.store(lost, ordering: .relaxed)
     }
 
     /// How long buffered lines may wait while the rings are idle.
@@ -141,20 +246,19 @@ public final class LogWriterThread: @unchecked Sendable {
     }
 
     private func flushFiles() {
-        guard firstError == nil else { return }
+        guard failure == nil else { return checkRecovery() }
         do throws(LogWriterError) {
             try writers.flush()
         } catch {
-            firstError = error
+            noteFailure(error)
         }
     }
 
     private func reopenFiles() {
-        guard firstError == nil else { return }
         do throws(LogWriterError) {
             try writers.reopenAll()
         } catch {
-            firstError = error
+            noteFailure(error)
         }
     }
 
@@ -162,8 +266,8 @@ public final class LogWriterThread: @unchecked Sendable {
     static let idleSleepNanoseconds = 1_000_000
 
     private func write(streamID: UInt16, _ record: UnsafeRawBufferPointer) {
-        guard firstError == nil else {
-            summary.lostRecords &+= 1
+        if failure != nil && Self.monotonicNanoseconds() < retryAt {
+            skipped &+= 1
             return
         }
         do throws(LogWriterError) {
@@ -173,8 +277,25 @@ public final class LogWriterThread: @unchecked Sendable {
                 summary.disabledRecords &+= 1
             }
         } catch {
-            firstError = error
-            summary.lostRecords &+= 1
+            // The file counted the record (and those buffered with it) as lost.
+            noteFailure(error)
         }
     }
+}
+
+/// A writer thread's running totals, for the metrics endpoint and the service's status line; the
+/// writer thread updates them after every batch of records.
+public final class LogWriterHealth: Sendable {
+    /// Records written (formatted into a file's buffer).
+    public let records = Atomic<UInt64>(0)
+    /// Bytes that reached the files.
+    public let bytes = Atomic<UInt64>(0)
+    /// Records lost to write errors.
+    public let lostRecords = Atomic<UInt64>(0)
+    /// Runs of failing writes so far (a full disk that fills twice counts two).
+    public let failures = Atomic<UInt64>(0)
+    /// Whether writes are failing now.
+    public let failing = Atomic<Bool>(false)
+
+    public init() {}
 }
