@@ -102,10 +102,13 @@ public final class LiveRun {
     /// - Parameters:
     ///   - reopen: requests to reopen the log files (SIGHUP), served by the writer thread.
     ///   - notifier: systemd's notification socket when systemd started the process (``serveSystemd``).
+    ///   - reloader: how to read the configuration again at each SIGHUP (`reopen`'s requests), when
+    ///     it came from a file (``serveReloads(_:running:interfaces:mailboxes:writer:reopen:stop:)``).
     /// - Throws: ``EngineError`` naming the interface and the failing call when a socket cannot be
     ///   opened (missing interface, no permission, bad ring settings) or the logs cannot be written.
     public func run(
-        interfaces: [String], stop: StopFlag, reopen: ReopenFlag? = nil, notifier: SystemdNotifier? = nil
+        interfaces: [String], stop: StopFlag, reopen: ReopenFlag? = nil, notifier: SystemdNotifier? = nil,
+        reloader: Reloader? = nil
     ) throws -> Summary {
         guard !interfaces.isEmpty else { throw EngineError("-i needs at least one interface") }
         guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
@@ -167,7 +170,18 @@ public final class LiveRun {
                     notifier, pulses: pulses, writer: writer.health, interfaces: interfaces, stop: stop, reopen: reopen)
             }
         }
+        let running = configuration
+        let reloads = reopen.flatMap { reopen in
+            reloader.map { reloader in
+                JoinableThread {
+                    Self.serveReloads(
+                        reloader, running: running, interfaces: interfaces, mailboxes: mailboxes, writer: writer,
+                        reopen: reopen, stop: stop)
+                }
+            }
+        }
         for thread in threads { thread.join() }
+        reloads?.join()
         manager?.join()
         service?.join()
         metrics?.join()

@@ -3,6 +3,7 @@
 import Glibc
 #endif
 import PeregrineCore
+import PeregrinePolicy
 import Synchronization
 
 /// One worker's mailbox for report requests from the live run's manager thread.
@@ -21,8 +22,12 @@ final class ReportRequests: Sendable {
     /// Write a capture_loss.log line.
     static let loss: UInt8 = 4
 
+    /// Take the local networks of a reloaded configuration (``post(localNetworks:)``).
+    static let settings: UInt8 = 8
+
     private let pending = Atomic<UInt8>(0)
     private let time = Atomic<Int64>(0)
+    private let localNetworks = Mutex<LocalNetworks?>(nil)
 
     init() {}
 
@@ -35,6 +40,20 @@ final class ReportRequests: Sendable {
         guard bits != 0 else { return }
         self.time.store(time.nanoseconds, ordering: .relaxed)
         pending.bitwiseOr(bits, ordering: .releasing)
+    }
+
+    /// Posts the local networks of a reloaded configuration (SIGHUP), for the worker's next logs.
+    func post(localNetworks: LocalNetworks) {
+        self.localNetworks.withLock { $0 = localNetworks }
+        pending.bitwiseOr(Self.settings, ordering: .releasing)
+    }
+
+    /// The local networks posted and not taken yet.
+    func takeLocalNetworks() -> LocalNetworks? {
+        localNetworks.withLock { posted in
+            defer { posted = nil }
+            return posted
+        }
     }
 
     /// The requests posted since the last call and the time of the latest, or `nil` when none is

@@ -73,9 +73,11 @@ extension Worker {
     }
 
     /// Live: writes what the manager thread asked for since the last call, stamped with the
-    /// request's wall-clock time (the same in every worker's lines of that interval).
+    /// request's wall-clock time (the same in every worker's lines of that interval), and takes
+    /// the local networks of a reloaded configuration.
     func serveReportRequests() {
         guard let requests = reporting.requests, let (bits, time) = requests.take() else { return }
+        if bits & ReportRequests.settings != 0, let local = requests.takeLocalNetworks() { logs.local = local }
         if bits & ReportRequests.stats != 0 { writeStats(at: time) }
         if bits & (ReportRequests.startLoss | ReportRequests.loss) != 0 {
             // A measurement merged with a start the worker never took only starts the counting.

@@ -41,7 +41,7 @@ public struct LogStreams {
     var tunnelRecord: LogRecordEncoder
     /// Reused bytes for the `service` and `history` strings, so a record builds no `String`.
     var scratch: [UInt8] = []
-    let local: LocalNetworks
+    public var local: LocalNetworks
     let vlanColumns: Bool
     let communityIDSeed: UInt16?
     /// Records written per stream.

@@ -126,6 +126,17 @@ struct Peregrine: ParsableCommand {
         return flags
     }
 
+    /// The engine's configuration from a configuration file's settings; `metrics` (`--metrics`)
+    /// wins over `metrics.listen`.
+    static func engineConfiguration(_ settings: SensorSettings, metrics: String?) -> Configuration {
+        var configuration = settings.engine
+        configuration.afPacket = settings.ring
+        configuration.disabledLogs = settings.logFiles.disabledLogs
+        configuration.metricsAddress = metrics ?? settings.metricsAddress.map { "\($0)" }
+        for i in settings.interfaces { if let id = i.fanoutID { configuration.fanoutGroups[i.name] = id } }
+        return configuration
+    }
+
     /// The settings of `file` with `flags` applied, or every problem on standard error and exit 1.
     static func settings(file: String, flags: CommandLineOverrides) throws -> SensorSettings {
         switch ConfigurationFile.load(path: file, overrides: flags) {
@@ -148,14 +159,24 @@ struct Peregrine: ParsableCommand {
         var configuration: Configuration
         var names = interfaces?.split(separator: ",").map(String.init)
         do {
+            var reloader: LiveRun.Reloader?
             if let config {
-                let settings = try Self.settings(file: config, flags: overrides(names))
-                configuration = settings.engine
-                configuration.afPacket = settings.ring
-                configuration.disabledLogs = settings.logFiles.disabledLogs
-                configuration.metricsAddress = metrics ?? settings.metricsAddress.map { "\($0)" }
-                for i in settings.interfaces { if let id = i.fanoutID { configuration.fanoutGroups[i.name] = id } }
+                let flags = overrides(names)
+                let settings = try Self.settings(file: config, flags: flags)
+                configuration = Self.engineConfiguration(settings, metrics: metrics)
                 if readFile == nil && names == nil { names = settings.interfaces.map(\.name) }
+                let metrics = metrics
+                reloader = LiveRun.Reloader {
+                    switch ConfigurationFile.load(path: config, overrides: flags) {
+                    case .success(let settings):
+                        return .success(
+                            LiveRun.Reloaded(
+                                configuration: Self.engineConfiguration(settings, metrics: metrics),
+                                interfaces: settings.interfaces.map(\.name)))
+                    case .failure(let problems):
+                        return .failure(EngineError("\(problems)"))
+                    }
+                }
                 if readFile == nil && settings.captureMode == .afXDP {
                     throw EngineError("\(config): capture mode af_xdp is not available to peregrine -i yet; use af_packet or auto")
                 }
@@ -194,7 +215,8 @@ struct Peregrine: ParsableCommand {
                     throw EngineError("NOTIFY_SOCKET: \(error)")
                 }
                 let summary = try LiveRun(configuration: config).run(
-                    interfaces: names, stop: stopRequested, reopen: reopenRequested, notifier: notifier)
+                    interfaces: names, stop: stopRequested, reopen: reopenRequested, notifier: notifier,
+                    reloader: reloader)
                 // As Zeek reports at exit ("N packets received on interface X, M dropped").
                 let cpus = summary.workerCPUs.map { "CPUs " + $0.map(String.init).joined(separator: ",") } ?? "unpinned"
                 printError(

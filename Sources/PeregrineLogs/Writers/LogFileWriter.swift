@@ -57,13 +57,17 @@ public struct LogFileWriter {
     ///   - formatter: TSV or JSON.
     ///   - bufferCapacity: bytes buffered before a `write(2)` (64 KiB by default).
     ///   - clock: the wall clock for `#open`/`#close` in epoch seconds (tests pass a fixed one).
+    ///   - appending: whether the first file is appended to instead of truncated (a stream enabled
+    ///     again by a reload, whose file may hold this run's earlier lines).
     public init(
         schema: LogSchema,
         directory: String,
         formatter: LogFormatter,
         bufferCapacity: Int = 64 * 1024,
-        clock: @escaping () -> Int = WallClock.now
+        clock: @escaping () -> Int = WallClock.now,
+        appending: Bool = false
     ) {
+        appendOnOpen = appending
         self.schema = schema
         self.filePath = (directory.hasSuffix("/") ? directory : directory + "/") + schema.path + ".log"
         self.formatter = formatter

@@ -15,8 +15,10 @@ public struct LogWriterSet {
     /// The output options.
     public let options: LogOptions
     /// The paths of the streams whose records are dropped.
-    public let disabledPaths: Set<String>
+    public private(set) var disabledPaths: Set<String>
 
+    private let schemas: [LogSchema]
+    private let makeWriter: (LogSchema, Bool) -> LogFileWriter
     private var writers: [LogFileWriter?]
     /// By stream id: whether the stream is disabled.
     private var disabled: [Bool]
@@ -41,7 +43,13 @@ public struct LogWriterSet {
         self.directory = directory
         self.options = options
         self.disabledPaths = disabledPaths
+        self.schemas = schemas
         let formatter = LogFormatter(options: options)
+        makeWriter = { schema, appending in
+            LogFileWriter(
+                schema: schema, directory: directory, formatter: formatter, bufferCapacity: bufferCapacity,
+                clock: clock, appending: appending)
+        }
         let size = (schemas.map { Int($0.id) }.max() ?? -1) + 1
         writers = Array(repeating: nil, count: size)
         disabled = Array(repeating: false, count: size)
@@ -56,21 +64,48 @@ public struct LogWriterSet {
                 disabled[Int(schema.id)] = true
                 continue
             }
-            writers[Int(schema.id)] = LogFileWriter(
-                schema: schema,
-                directory: directory,
-                formatter: formatter,
-                bufferCapacity: bufferCapacity,
-                clock: clock
-            )
+            writers[Int(schema.id)] = makeWriter(schema, false)
         }
+    }
+
+    /// Changes which streams are disabled (a reloaded configuration): a stream disabled now ends
+    /// its file as ``LogFileWriter/close()`` does; one enabled now starts a file with its next
+    /// record, appended to what the file holds. Each path must name a stream.
+    /// - Throws: the first ``LogWriterError`` of the files ended; the change is made either way.
+    public mutating func setDisabledPaths(_ paths: Set<String>) throws(LogWriterError) {
+        for path in paths {
+            precondition(schemas.contains { $0.path == path }, "disabled log stream '\(path)' is not a stream")
+        }
+        var first: LogWriterError?
+        for schema in schemas {
+            let index = Int(schema.id)
+            let disable = paths.contains(schema.path)
+            guard disable != disabled[index] else { continue }
+            disabled[index] = disable
+            if disable {
+                do throws(LogWriterError) {
+                    try writers[index]?.close()
+                } catch {
+                    if first == nil { first = error }
+                }
+                lostBeforeDisabling &+= writers[index]?.lostRecords ?? 0
+                bytesBeforeDisabling &+= writers[index]?.bytesWritten ?? 0
+                writers[index] = nil
+            } else {
+                writers[index] = makeWriter(schema, true)
+            }
+        }
+        disabledPaths = paths
+        if let first { throw first }
     }
 
     /// Records the files dropped because they could not be created or written
     /// (``LogFileWriter/lostRecords``), summed over every stream.
     public var lostRecords: UInt64 {
-        writers.reduce(0) { $0 &+ ($1?.lostRecords ?? 0) }
+        writers.reduce(lostBeforeDisabling) { $0 &+ ($1?.lostRecords ?? 0) }
     }
+    /// What the files of streams disabled since lost.
+    private var lostBeforeDisabling: UInt64 = 0
 
     /// Records stream `streamID`'s file dropped (``LogFileWriter/lostRecords``).
     public func lostRecords(streamID: UInt16) -> UInt64 {
@@ -79,8 +114,10 @@ public struct LogWriterSet {
 
     /// Bytes written to the files, summed over every stream.
     public var bytesWritten: UInt64 {
-        writers.reduce(0) { $0 &+ ($1?.bytesWritten ?? 0) }
+        writers.reduce(bytesBeforeDisabling) { $0 &+ ($1?.bytesWritten ?? 0) }
     }
+    /// What the files of streams disabled since wrote.
+    private var bytesBeforeDisabling: UInt64 = 0
 
     /// Formats and writes one record of stream `streamID`, or drops it if the stream is disabled.
     ///

@@ -38,6 +38,8 @@ public final class LogWriterThread: @unchecked Sendable {
     private let notice: @Sendable (String) -> Void
     /// What the writer did so far, for readers on other threads.
     public let health = LogWriterHealth()
+    /// Disabled streams posted by a reload and not applied yet.
+    private let pendingDisabled = Mutex<Set<String>?>(nil)
     // Touched only by the writer thread while it runs, and by `finish()` after joining it.
     private var writers: LogWriterSet
     private var firstError: LogWriterError?
@@ -102,6 +104,12 @@ public final class LogWriterThread: @unchecked Sendable {
         thread = JoinableThread { self.run() }
     }
 
+    /// Changes which streams are disabled (a reloaded configuration's `logs.disabled`); the
+    /// thread applies it between two batches of records (``LogWriterSet/setDisabledPaths(_:)``).
+    public func setDisabledPaths(_ paths: Set<String>) {
+        pendingDisabled.withLock { $0 = paths }
+    }
+
     /// Waits until every ring is closed and drained, then returns what was written; records lost
     /// to write errors are in the summary's `lostRecords`, with the first error.
     public func finish() -> Summary {
@@ -128,6 +136,16 @@ public final class LogWriterThread: @unchecked Sendable {
         var nextRotation = rotation?.nextRotation(after: WallClock.now()) ?? .max
         var lastFlush = Self.monotonicNanoseconds()
         while true {
+            if let paths = pendingDisabled.withLock({ pending in
+                defer { pending = nil }
+                return pending
+            }) {
+                do throws(LogWriterError) {
+                    try writers.setDisabledPaths(paths)
+                } catch {
+                    noteFailure(error)
+                }
+            }
             if let reopen, reopen.current != reopened {
                 reopened = reopen.current
                 reopenFiles()
