@@ -253,10 +253,11 @@ enum FanoutChoice: String, ExpressibleByArgument {
 /// Set by SIGINT and SIGTERM: the live run drains its rings, flushes every connection and exits.
 let stopRequested = StopFlag()
 
-/// Set by SIGHUP: the writer thread closes every log file and starts new ones (external rotation).
+/// Set by SIGHUP: the writer thread closes every log file and starts new ones (external rotation),
+/// and with `--config` the live run reads the file again (`LiveRun.Reloader`).
 let reopenRequested = ReopenFlag()
 
-/// SIGINT and SIGTERM stop a live run cleanly; SIGHUP reopens its log files. Each handler does
+/// SIGINT and SIGTERM stop a live run cleanly; SIGHUP reopens its log files and reloads its configuration. Each handler does
 /// one atomic operation, which is async-signal-safe; the threads of the run act on it. Both
 /// globals are touched first here, so no handler runs their lazy initialisation.
 /// The three signals are also unblocked: a parent may have started us with them blocked (Foundation's
