@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # install.sh: install Peregrine as a systemd service: the binary, the BPF objects (when built), the
-# unit, the sysusers and tmpfiles snippets, the environment file (once, never overwritten), the tuning
+# unit, the sysusers and tmpfiles snippets, the configuration file (once, never overwritten), the tuning
 # scripts and the documentation. Idempotent: a file already identical is left alone and said so.
 set -euo pipefail
 
@@ -14,7 +14,8 @@ Usage: systemd/install.sh [--dry-run] [--prefix DIR] [--bin PATH]
   --prefix DIR  install under DIR (an image or chroot being built) instead of /; the user, the log
                 directory and systemctl daemon-reload are then left to the first boot
   --bin PATH    the peregrine binary (default .build/release/peregrine: swift build -c release)
-Then: edit /etc/default/peregrine, systemctl enable --now peregrine (systemd/README.md).
+Then: edit /etc/peregrine/peregrine.yaml, peregrine check, systemctl enable --now peregrine
+(systemd/README.md).
 USAGE
 }
 
@@ -72,7 +73,7 @@ put 0644 "$root/tuning/README.md" /usr/local/share/doc/peregrine/tuning.md
 put 0644 "$root/systemd/peregrine.service" /etc/systemd/system/peregrine.service
 put 0644 "$root/systemd/peregrine.sysusers" /etc/sysusers.d/peregrine.conf
 put 0644 "$root/systemd/peregrine.tmpfiles" /etc/tmpfiles.d/peregrine.conf
-put_once 0644 "$root/systemd/peregrine.env" /etc/default/peregrine
+put_once 0644 "$root/systemd/peregrine.yaml" /etc/peregrine/peregrine.yaml
 
 # Activation: the user and log directory now (systemd-sysusers and systemd-tmpfiles need no running
 # systemd), and the unit reloaded when systemd is the init.
@@ -94,5 +95,5 @@ fi
 if [[ $dry_run -eq 1 ]]; then
     echo "install.sh: dry run: $changed file(s) to install"
 else
-    echo "install.sh: $changed file(s) installed; next: edit /etc/default/peregrine, then systemctl enable --now peregrine"
+    echo "install.sh: $changed file(s) installed; next: edit /etc/peregrine/peregrine.yaml, peregrine check, then systemctl enable --now peregrine"
 fi

@@ -5,8 +5,8 @@ import PeregrineTestSupport
 import Testing
 
 /// Issue 6's rotation check: the binary run with the service's command line
-/// (`systemd/peregrine.service`: `-i IFACE --workers N --logdir DIR $PEREGRINE_OPTIONS`) and a 1 s
-/// rotation captures a replay; every record of the offline run is found across the rotated,
+/// (`systemd/peregrine.service`: `peregrine --config FILE`), the file naming a veth, two workers and
+/// a 1 s rotation, captures a replay; every record of the offline run is found across the rotated,
 /// compressed files, none twice, and nothing is left in `current/`.
 @Suite struct LiveRotationTests {
     @Test func theServiceRotatesAndKeepsEveryRecord() throws {
@@ -31,12 +31,19 @@ import Testing
 
         let veth = try VethNamespaces()
         defer { veth.tearDown() }
-        // The unit's ExecStart with PEREGRINE_INTERFACES=<veth>, PEREGRINE_WORKERS=2 and
-        // PEREGRINE_OPTIONS="-C Log::default_rotation_interval=1sec".
-        let run = try PeregrineBinary.start([
-            "ip", "netns", "exec", veth.captureNamespace, binary, "-i", veth.captureInterface, "--workers", "2",
-            "--logdir", live, "-C", "Log::default_rotation_interval=1sec",
-        ])
+        // The unit's ExecStart, with a configuration file of the template's shape.
+        let file = unpacked + "/peregrine.yaml"
+        try """
+            capture:
+              interfaces: [\(veth.captureInterface)]
+              workers: 2
+              checksums: ignore
+            logs:
+              directory: \(live)
+              rotation_interval: 1s
+              compression: gzip
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try PeregrineBinary.start(["ip", "netns", "exec", veth.captureNamespace, binary, "--config", file])
         Thread.sleep(forTimeInterval: 1.5)
         try veth.replay([first])
         // The first replay's connections reach conn.log 5 s after they close (tcp_close_delay);
