@@ -63,13 +63,14 @@ static __always_inline void count(__u32 index) {
     if (value) *value += 1;
 }
 
-/* Adds `delta` to `*advance` and moves `*last` when `value` is ahead of it (sequence arithmetic). */
-static __always_inline void advance_sequence(__u32 value, __u32 *last, __u64 *advance) {
+/* Adds `delta` to `*advance` and moves `*last` when `value` is ahead of it (sequence arithmetic);
+ * returns 0 when it was not ahead. */
+static __always_inline int advance_sequence(__u32 value, __u32 *last, __u64 *advance) {
     __s32 delta = (__s32)(value - *last);
-    if (delta > 0) {
-        *advance += (__u64)delta;
-        *last = value;
-    }
+    if (delta <= 0) return 0;
+    *advance += (__u64)delta;
+    *last = value;
+    return 1;
 }
 
 /* Counts a dropped packet of a shunted flow in its direction (the key's endpoint that sent it). */
@@ -79,7 +80,9 @@ static __always_inline void count_shunted(struct peregrine_shunt_counts *shunted
     direction->ip_bytes += flow->ip_length;
     direction->payload_bytes += flow->payload_length;
     if (flow->key.protocol == PEREGRINE_IPPROTO_TCP) {
-        advance_sequence(flow->seq + flow->payload_length, &direction->seq_last, &direction->seq_advance);
+        if (!advance_sequence(flow->seq + flow->payload_length, &direction->seq_last, &direction->seq_advance) &&
+            flow->payload_length > 0)
+            direction->retransmissions += 1;
         if (flow->tcp_flags & PEREGRINE_TCP_ACK)
             advance_sequence(flow->ack, &direction->ack_last, &direction->ack_advance);
     }

@@ -78,6 +78,9 @@ struct peregrine_shunt_direction {
      * (wrap-safe: each step is a signed 32-bit difference), and likewise the highest ACK number sent. */
     __u64 seq_advance;
     __u64 ack_advance;
+    /* TCP: segments with payload that did not move the highest sequence number + length (Zeek's
+     * retransmission test, conn.log history `T`/`t`). */
+    __u64 retransmissions;
     __u32 seq_last;
     __u32 ack_last;
 };

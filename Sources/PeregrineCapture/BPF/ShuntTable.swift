@@ -69,6 +69,8 @@ public final class ShuntTable: @unchecked Sendable {
         /// given to ``ShuntTable/add(_:start:)``, and the highest ACK number this side sent.
         public var sequenceAdvance: UInt64 = 0
         public var acknowledgementAdvance: UInt64 = 0
+        /// TCP: segments with payload below the highest sequence number seen (history `T`/`t`).
+        public var retransmissions: UInt64 = 0
 
         public init() {}
 
@@ -78,6 +80,7 @@ public final class ShuntTable: @unchecked Sendable {
             payloadBytes = d.payload_bytes
             sequenceAdvance = d.seq_advance
             acknowledgementAdvance = d.ack_advance
+            retransmissions = d.retransmissions
         }
     }
 

@@ -188,6 +188,7 @@ import Testing
         #expect(counts.originator.payloadBytes == 3000 && counts.responder.payloadBytes == 200)
         #expect(counts.originator.sequenceAdvance == 2000 && counts.responder.sequenceAdvance == 200)
         #expect(counts.originator.acknowledgementAdvance == 0 && counts.responder.acknowledgementAdvance == 2000)
+        #expect(counts.originator.retransmissions == 1 && counts.responder.retransmissions == 0)
         #expect(table.take(key) == nil)
         #expect(try run(segment(from: client, 40000, to: server, 443, seq: 0, ack: 5000, flags: ack, payload: 10)) == Self.xdpPass)
 
