@@ -82,6 +82,8 @@ struct peregrine_flow {
     /* PEREGRINE_WANT_SEGMENT: TCP sequence and acknowledgement numbers (host order), else 0. */
     __u32 seq;
     __u32 ack;
+    /* PEREGRINE_WANT_SEGMENT: TCP window field (unscaled), else 0. */
+    __u32 window;
 };
 
 static __always_inline __u32 peregrine_rotl32(__u32 x, __u32 r) { return (x << r) | (x >> (32 - r)); }
@@ -151,10 +153,11 @@ static __always_inline void peregrine_parse_ports(void *ctx, __u32 offset, __u32
 #endif
 #ifdef PEREGRINE_WANT_SEGMENT
     if (protocol == PEREGRINE_IPPROTO_TCP) {
-        __u8 tcp[9]; /* sequence, acknowledgement, data offset */
-        if (PEREGRINE_LOAD_BYTES(ctx, offset + 4, tcp, 9) < 0) return;
+        __u8 tcp[12]; /* sequence, acknowledgement, data offset, flags, window */
+        if (PEREGRINE_LOAD_BYTES(ctx, offset + 4, tcp, 12) < 0) return;
         flow->seq = peregrine_be32(tcp);
         flow->ack = peregrine_be32(tcp + 4);
+        flow->window = ((__u32)tcp[10] << 8) | tcp[11];
         __u32 headers = ip_headers + (tcp[8] >> 4) * 4;
         flow->payload_length = flow->ip_length > headers ? flow->ip_length - headers : 0;
     } else if (protocol == PEREGRINE_IPPROTO_UDP) {

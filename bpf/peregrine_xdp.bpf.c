@@ -83,6 +83,7 @@ static __always_inline void count_shunted(struct peregrine_shunt_counts *shunted
         if (!advance_sequence(flow->seq + flow->payload_length, &direction->seq_last, &direction->seq_advance) &&
             flow->payload_length > 0)
             direction->retransmissions += 1;
+        if (flow->window == 0) direction->zero_windows += 1;
         if (flow->tcp_flags & PEREGRINE_TCP_ACK)
             advance_sequence(flow->ack, &direction->ack_last, &direction->ack_advance);
     }

@@ -267,6 +267,7 @@ static void add_direction(struct peregrine_shunt_direction *total, const struct 
     total->ip_bytes += cpu->ip_bytes;
     total->payload_bytes += cpu->payload_bytes;
     total->retransmissions += cpu->retransmissions;
+    total->zero_windows += cpu->zero_windows;
     if (cpu->seq_advance > total->seq_advance || (total->seq_advance == 0 && cpu->seq_advance == 0)) {
         total->seq_advance = cpu->seq_advance;
         total->seq_last = cpu->seq_last;

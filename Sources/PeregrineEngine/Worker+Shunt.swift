@@ -176,8 +176,10 @@ extension Worker {
                 originatorAcknowledged: counts.responder.acknowledgementAdvance,
                 responderSequence: counts.responder.sequenceAdvance,
                 responderAcknowledged: counts.originator.acknowledgementAdvance)
-            c.tcp.addShuntedRetransmissions(
-                originator: counts.originator.retransmissions, responder: counts.responder.retransmissions,
+            c.tcp.addShuntedHistory(
+                originatorRetransmissions: counts.originator.retransmissions,
+                responderRetransmissions: counts.responder.retransmissions,
+                originatorZeroWindows: counts.originator.zeroWindows, responderZeroWindows: counts.responder.zeroWindows,
                 history: &c.history)
         case 17:
             if counts.originator.packets > 0 {

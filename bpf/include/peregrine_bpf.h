@@ -81,6 +81,8 @@ struct peregrine_shunt_direction {
     /* TCP: segments with payload that did not move the highest sequence number + length (Zeek's
      * retransmission test, conn.log history `T`/`t`). */
     __u64 retransmissions;
+    /* TCP: segments advertising a zero window (conn.log history `W`/`w`). */
+    __u64 zero_windows;
     __u32 seq_last;
     __u32 ack_last;
 };

@@ -71,6 +71,8 @@ public final class ShuntTable: @unchecked Sendable {
         public var acknowledgementAdvance: UInt64 = 0
         /// TCP: segments with payload below the highest sequence number seen (history `T`/`t`).
         public var retransmissions: UInt64 = 0
+        /// TCP: segments advertising a zero window (history `W`/`w`).
+        public var zeroWindows: UInt64 = 0
 
         public init() {}
 
@@ -81,6 +83,7 @@ public final class ShuntTable: @unchecked Sendable {
             sequenceAdvance = d.seq_advance
             acknowledgementAdvance = d.ack_advance
             retransmissions = d.retransmissions
+            zeroWindows = d.zero_windows
         }
     }
 

@@ -49,16 +49,24 @@ extension TCPSessionState {
         Self.advance(&responder, last: mark.responderLast &+ responderSequence, acked: mark.responderAcked &+ responderAcknowledged)
     }
 
-    /// Adds the retransmissions the kernel counted for each side to the history, as the state
-    /// machine would have (`T`/`t` at the 1st, 10th, 100th ... of a side).
-    public mutating func addShuntedRetransmissions(
-        originator o: UInt64, responder r: UInt64, history: inout ConnectionHistory
+    /// Adds the retransmissions and zero windows the kernel counted for each side to the history, as
+    /// the state machine would have (`T`/`t`, `W`/`w` at the 1st, 10th, 100th ... of a side; the
+    /// order among the letters of the shunted span is lost: retransmissions first).
+    public mutating func addShuntedHistory(
+        originatorRetransmissions: UInt64, responderRetransmissions: UInt64, originatorZeroWindows: UInt64,
+        responderZeroWindows: UInt64, history: inout ConnectionHistory
     ) {
-        for _ in 0..<o {
+        for _ in 0..<originatorRetransmissions {
             history.addScaled(UInt8(ascii: "T"), isOriginator: originator.isOrig, counter: &originator.retransmitCounter)
         }
-        for _ in 0..<r {
+        for _ in 0..<responderRetransmissions {
             history.addScaled(UInt8(ascii: "T"), isOriginator: responder.isOrig, counter: &responder.retransmitCounter)
+        }
+        for _ in 0..<originatorZeroWindows {
+            history.addScaled(UInt8(ascii: "W"), isOriginator: originator.isOrig, counter: &originator.zeroWindowCounter)
+        }
+        for _ in 0..<responderZeroWindows {
+            history.addScaled(UInt8(ascii: "W"), isOriginator: responder.isOrig, counter: &responder.zeroWindowCounter)
         }
     }
 

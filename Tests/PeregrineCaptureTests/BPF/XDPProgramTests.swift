@@ -134,11 +134,12 @@ import Testing
 
     func segment(
         from src: [UInt8], _ sport: UInt16, to dst: [UInt8], _ dport: UInt16, seq: UInt32, ack: UInt32, flags: UInt8,
-        payload: Int
+        payload: Int, zeroWindow: Bool = false
     ) -> [UInt8] {
-        Headers.ethernet(type: 0x0800) + Headers.ipv4(proto: 6, payloadLength: 20 + payload, src: src, dst: dst)
-            + Headers.tcp(src: sport, dst: dport, seq: seq, ack: ack, flags: flags)
-            + [UInt8](repeating: 0x41, count: payload)
+        var tcp = Headers.tcp(src: sport, dst: dport, seq: seq, ack: ack, flags: flags)
+        if zeroWindow { tcp[14] = 0; tcp[15] = 0 }  // window
+        return Headers.ethernet(type: 0x0800) + Headers.ipv4(proto: 6, payloadLength: 20 + payload, src: src, dst: dst)
+            + tcp + [UInt8](repeating: 0x41, count: payload)
     }
 
     /// The shunt table counts packets, IP bytes and payload bytes per direction, and how far each
@@ -174,8 +175,8 @@ import Testing
         #expect(try run(segment(from: client, 40000, to: server, 443, seq: 0xFFFF_FF00, ack: 5000, flags: ack, payload: 1000)) == Self.xdpDrop)
         #expect(try run(segment(from: client, 40000, to: server, 443, seq: 0xFFFF_FF00 &+ 1000, ack: 5000, flags: ack, payload: 1000)) == Self.xdpDrop)
         #expect(try run(segment(from: client, 40000, to: server, 443, seq: 0xFFFF_FF00, ack: 5000, flags: ack, payload: 1000)) == Self.xdpDrop)
-        // Server: 200 bytes, acks the client's 2000.
-        #expect(try run(segment(from: server, 443, to: client, 40000, seq: 5000, ack: 0xFFFF_FF00 &+ 2000, flags: ack, payload: 200)) == Self.xdpDrop)
+        // Server: 200 bytes, acks the client's 2000 with a zero window.
+        #expect(try run(segment(from: server, 443, to: client, 40000, seq: 5000, ack: 0xFFFF_FF00 &+ 2000, flags: ack, payload: 200, zeroWindow: true)) == Self.xdpDrop)
         // FIN passes, uncounted.
         #expect(try run(segment(from: server, 443, to: client, 40000, seq: 5200, ack: 0xFFFF_FF00 &+ 2000, flags: 0x11, payload: 0)) == Self.xdpPass)
         #expect(try program.count(.shunted) == 4 && program.count(.shuntPassed) == 1)
@@ -189,6 +190,7 @@ import Testing
         #expect(counts.originator.sequenceAdvance == 2000 && counts.responder.sequenceAdvance == 200)
         #expect(counts.originator.acknowledgementAdvance == 0 && counts.responder.acknowledgementAdvance == 2000)
         #expect(counts.originator.retransmissions == 1 && counts.responder.retransmissions == 0)
+        #expect(counts.originator.zeroWindows == 0 && counts.responder.zeroWindows == 1)
         #expect(table.take(key) == nil)
         #expect(try run(segment(from: client, 40000, to: server, 443, seq: 0, ack: 5000, flags: ack, payload: 10)) == Self.xdpPass)
 
