@@ -14,7 +14,10 @@ import Testing
 @Suite(.serialized) struct ShuntLiveTests {
     static let trace = TraceTests.root.appendingPathComponent("Tests/Fixtures/Traces/shunt/tls-ssh-bulk.pcap").path
 
-    @Test func shuntedConnectionsKeepTheOfflineConnLog() throws {
+    /// The `encrypted` rule, and the byte threshold alone (64 KiB: the TLS download and the SSH
+    /// upload pass it, the small HTTP connection does not).
+    @Test(arguments: [ShuntPolicy(enabled: true, encrypted: true, bytes: 0), ShuntPolicy(enabled: true, encrypted: false, bytes: 64 << 10)])
+    func shuntedConnectionsKeepTheOfflineConnLog(policy: ShuntPolicy) throws {
         if let reason = VethNamespaces.skipReason {
             print("skipped: \(reason)")
             return
@@ -35,7 +38,7 @@ import Testing
         defer { veth.tearDown() }
         config.logDirectory = live
         config.bpfDirectory = try BPFTestObjects.directory()
-        config.shunt = ShuntPolicy(enabled: true, encrypted: true, bytes: 0)
+        config.shunt = policy
         let capture = LiveRunTests.LiveCapture(veth: veth, configuration: config)
         Thread.sleep(forTimeInterval: 1)  // sockets bound, XDP program attached
         // 550 packets at 2,000/s: the workers see a handshake end (a ring block retires within 10 ms)
@@ -52,7 +55,7 @@ import Testing
                 + "\(shunt.workers.packets) packets restored")
         #expect(shunt.workers.shunted == 2 && shunt.workers.refused == 0 && shunt.workers.lost == 0)
         #expect(shunt.workers.ended == 2)
-        #expect(shunt.kernelDropped > UInt64(sent) / 2, "most of the two bulk transfers stays in the kernel")
+        #expect(shunt.kernelDropped > UInt64(sent) / 3, "most of the two bulk transfers stays in the kernel")
         #expect(shunt.kernelPackets == UInt64(sent))
         // Every packet reaches the workers but the ones the kernel dropped, and those come back.
         #expect(summary.packets == UInt64(sent) - shunt.kernelDropped)
