@@ -19,11 +19,13 @@ final class WorkerShunting {
     let bytes: UInt64
 
     /// What a shunted connection needs when it ends: its kernel key, where its TCP sequence space
-    /// stood, and the kernel's packet count at the last expiry check.
+    /// stood, the kernel's packet count at the last expiry check, and the history letters already
+    /// added for the kernel's retransmissions and zero windows (at a FIN or RST, before the end).
     struct Entry {
         var key: ShuntTable.Key
         var mark: TCPShuntMark
         var packetsSeen: UInt64
+        var historyAdded = ShuntTable.Counts()
     }
 
     /// The shunted connections of this worker, by uid (at most ``ShuntTable/capacity``: the kernel
@@ -48,7 +50,7 @@ public struct ShuntSummary: Sendable, Equatable {
     public var shunted: UInt64 = 0
     /// Connections the policy chose that could not be shunted.
     public var refused: UInt64 = 0
-    /// Shunts ended (connection over, or a SYN, FIN or RST came through) with the counts taken back.
+    /// Shunts ended (connection removed, or a SYN came through) with the counts taken back.
     public var ended: UInt64 = 0
     /// Packets and IP bytes the kernel dropped for them and the workers added back into conn.log.
     public var packets: UInt64 = 0
@@ -78,17 +80,52 @@ extension Worker {
         shunting = WorkerShunting(table: table, policy: config.shunt)
     }
 
-    /// A packet of a connection whose `shunt` is not `.none` reached the worker: a TCP SYN, FIN or
-    /// RST (the XDP program passes them) ends an active shunt first, so the state machine sees the
-    /// connection's numbers as they are, and the rest of the connection reaches user space.
+    /// A packet of a connection whose `shunt` is not `.none` reached the worker. The XDP program
+    /// passes TCP segments with SYN, FIN or RST:
+    /// - a SYN ends the shunt (a new connection on the 5-tuple, or a strange one: the worker sees
+    ///   the rest);
+    /// - before a FIN or RST the worker brings its sequence space and history up to what the kernel
+    ///   saw (a read, the entry stays), so the state machine handles the segment as if it had seen
+    ///   everything. The entry stays until the connection is removed: its last packets (the ACK of
+    ///   the FIN) are dropped and counted like the others, and the counts are taken when nothing is
+    ///   in flight any more (taking an entry while the kernel still counts into it can lose a packet
+    ///   that another CPU counted between the read and the delete).
     /// Packets that were already on their way when the connection was shunted arrive here too and
     /// are simply processed.
     @inline(never)
     func shuntedPacket(_ c: UnsafeMutablePointer<Connection>, flags: TCPFlags) {
-        guard c.pointee.shunt == .active, c.pointee.transportProtocol == 6,
-            !flags.intersection([.syn, .fin, .rst]).isEmpty
-        else { return }
-        endShunt(&c.pointee)
+        guard c.pointee.shunt == .active, c.pointee.transportProtocol == 6 else { return }
+        if flags.contains(.syn) {
+            endShunt(&c.pointee)
+        } else if !flags.intersection([.fin, .rst]).isEmpty {
+            catchUpShunt(&c.pointee)
+        }
+    }
+
+    /// Applies what the kernel saw so far of a shunted TCP connection to its state (sequence space,
+    /// `T` and `W` letters), leaving the entry and the packet counts in the kernel.
+    func catchUpShunt(_ c: inout Connection) {
+        guard let s = shunting, var entry = s.entries[c.uid], let counts = s.table.peek(entry.key) else { return }
+        Self.catchUp(counts, entry: &entry, connection: &c)
+        s.entries[c.uid] = entry
+    }
+
+    /// The TCP part of the kernel's counts: sequence space up to what it saw (idempotent: positions
+    /// only move forward from the same mark), history letters for the counts not yet added.
+    static func catchUp(_ counts: ShuntTable.Counts, entry: inout WorkerShunting.Entry, connection c: inout Connection) {
+        guard c.transportProtocol == 6 else { return }
+        c.tcp.endShunt(
+            mark: entry.mark, originatorSequence: counts.originator.sequenceAdvance,
+            originatorAcknowledged: counts.responder.acknowledgementAdvance,
+            responderSequence: counts.responder.sequenceAdvance,
+            responderAcknowledged: counts.originator.acknowledgementAdvance)
+        let added = entry.historyAdded
+        c.tcp.addShuntedHistory(
+            originatorRetransmissions: counts.originator.retransmissions &- added.originator.retransmissions,
+            responderRetransmissions: counts.responder.retransmissions &- added.responder.retransmissions,
+            originatorZeroWindows: counts.originator.zeroWindows &- added.originator.zeroWindows,
+            responderZeroWindows: counts.responder.zeroWindows &- added.responder.zeroWindows, history: &c.history)
+        entry.historyAdded = counts
     }
 
     /// The policy's decision, after a packet of a connection that is not shunted: shunts it when
@@ -152,35 +189,26 @@ extension Worker {
     /// counted into the connection (packets, IP bytes, UDP payload bytes, TCP sequence space).
     func endShunt(_ c: inout Connection) {
         c.shunt = .ended
-        guard let s = shunting, let entry = s.entries.removeValue(forKey: c.uid) else { return }
+        guard let s = shunting, var entry = s.entries.removeValue(forKey: c.uid) else { return }
         s.summary.ended &+= 1
         guard let counts = s.table.take(entry.key) else {
             s.summary.lost &+= 1
             return
         }
-        Self.add(counts, mark: entry.mark, to: &c)
+        Self.add(counts, entry: &entry, to: &c)
         s.summary.packets &+= counts.packets
         s.summary.ipBytes &+= counts.originator.ipBytes &+ counts.responder.ipBytes
     }
 
     /// Adds a shunted connection's kernel counts into it.
-    static func add(_ counts: ShuntTable.Counts, mark: TCPShuntMark, to c: inout Connection) {
+    static func add(_ counts: ShuntTable.Counts, entry: inout WorkerShunting.Entry, to c: inout Connection) {
         c.originatorPackets &+= counts.originator.packets
         c.originatorIPBytes &+= counts.originator.ipBytes
         c.responderPackets &+= counts.responder.packets
         c.responderIPBytes &+= counts.responder.ipBytes
         switch c.transportProtocol {
         case 6:
-            c.tcp.endShunt(
-                mark: mark, originatorSequence: counts.originator.sequenceAdvance,
-                originatorAcknowledged: counts.responder.acknowledgementAdvance,
-                responderSequence: counts.responder.sequenceAdvance,
-                responderAcknowledged: counts.originator.acknowledgementAdvance)
-            c.tcp.addShuntedHistory(
-                originatorRetransmissions: counts.originator.retransmissions,
-                responderRetransmissions: counts.responder.retransmissions,
-                originatorZeroWindows: counts.originator.zeroWindows, responderZeroWindows: counts.responder.zeroWindows,
-                history: &c.history)
+            catchUp(counts, entry: &entry, connection: &c)
         case 17:
             if counts.originator.packets > 0 {
                 c.udp.requestLength = max(c.udp.requestLength, 0) &+ Int64(counts.originator.payloadBytes)

@@ -76,7 +76,12 @@ import Testing
         counts.responder.packets = 1
         counts.responder.ipBytes = 50
         counts.responder.payloadBytes = 22
-        Worker.add(counts, mark: TCPShuntMark(), to: &c)
+        var entry = WorkerShunting.Entry(
+            key: ShuntTable.Key(
+                originator: c.originator, originatorPort: 1, responder: c.responder, responderPort: 2,
+                transportProtocol: 17),
+            mark: TCPShuntMark(), packetsSeen: 0)
+        Worker.add(counts, entry: &entry, to: &c)
         #expect(c.originatorPackets == 5 && c.originatorIPBytes == 400 && c.responderPackets == 1 && c.responderIPBytes == 50)
         #expect(c.udp.originatorBytes == 260 && c.udp.responderBytes == 22 && c.udp.connState.description == "SF")
     }
