@@ -207,5 +207,19 @@ import Testing
         let udp = try #require(table.take(udpKey))
         #expect(udp.originator.packets == 1 && udp.originator.ipBytes == 128 && udp.originator.payloadBytes == 100)
         #expect(udp.responder == ShuntTable.Direction())
+
+        // IPv6: IP bytes are the payload length + 40; 2001:db8::2 is endpoint b, so its datagram counts
+        // for the responder.
+        let v6Key = ShuntTable.Key(
+            originator: IPAddress(high: 0x2001_0DB8_0000_0000, low: 1), originatorPort: 5000,
+            responder: IPAddress(high: 0x2001_0DB8_0000_0000, low: 2), responderPort: 6000, transportProtocol: 17)
+        #expect(table.add(v6Key, start: ShuntTable.Start()) == .added)
+        let reply6 = Headers.ethernet(type: 0x86DD)
+            + Headers.ipv6(next: 17, payloadLength: 8 + 60, src: Headers.v6(2), dst: Headers.v6(1))
+            + Headers.udp(src: 6000, dst: 5000, payloadLength: 60) + [UInt8](repeating: 0, count: 60)
+        #expect(try run(reply6) == Self.xdpDrop)
+        let v6 = try #require(table.take(v6Key))
+        #expect(v6.responder.packets == 1 && v6.responder.ipBytes == 108 && v6.responder.payloadBytes == 60)
+        #expect(v6.originator.packets == 0)
     }
 }
