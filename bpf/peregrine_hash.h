@@ -26,6 +26,10 @@
  * Mix: MurmurHash3 x86_32 (Austin Appleby, public domain) over the key's ten words, each used as a
  * block as is, with length 40 and the run's seed. Cheap on both sides: about 60 ALU instructions.
  *
+ * With PEREGRINE_WANT_SEGMENT defined the parser also fills what the shunt table counts (struct
+ * peregrine_flow: which endpoint sent the packet, IP length, payload length, TCP sequence and
+ * acknowledgement numbers); the fanout program leaves it out.
+ *
  * Include this after defining PEREGRINE_LOAD_BYTES(ctx, offset, to, length): a helper call that
  * copies `length` bytes at `offset` of the packet and returns < 0 when they are not all there
  * (bpf_skb_load_bytes, bpf_xdp_load_bytes). Reads go through it so the socket filter, which sees a
@@ -67,6 +71,19 @@ struct peregrine_flow {
     __u8 is_ip;
     /* TCP flags byte when the packet is an unfragmented TCP segment with them present, else 0. */
     __u8 tcp_flags;
+    /* PEREGRINE_WANT_SEGMENT: 1 when the packet was sent by the key's endpoint b (the endpoints were
+     * swapped to order the key), 0 when by endpoint a. */
+    __u8 from_b;
+    /* PEREGRINE_WANT_SEGMENT: IPv4 total length, or IPv6 payload length + 40. */
+    __u32 ip_length;
+    /* PEREGRINE_WANT_SEGMENT: UDP length field - 8, or TCP payload (IP length - IP headers - data
+     * offset); 0 when not there. */
+    __u32 payload_length;
+    /* PEREGRINE_WANT_SEGMENT: TCP sequence and acknowledgement numbers (host order), else 0. */
+    __u32 seq;
+    __u32 ack;
+    /* PEREGRINE_WANT_SEGMENT: TCP window field (unscaled), else 0. */
+    __u32 window;
 };
 
 static __always_inline __u32 peregrine_rotl32(__u32 x, __u32 r) { return (x << r) | (x >> (32 - r)); }
@@ -91,8 +108,9 @@ static __always_inline __u32 peregrine_hash_key(const struct peregrine_flow_key 
     return h;
 }
 
-/* Orders the endpoints: swaps a and b when (addr_b, port b) < (addr_a, port a). */
-static __always_inline void peregrine_order_endpoints(struct peregrine_flow_key *key) {
+/* Orders the endpoints: swaps a and b when (addr_b, port b) < (addr_a, port a). Returns 1 when it
+ * swapped them (the packet was sent by the key's endpoint b). */
+static __always_inline int peregrine_order_endpoints(struct peregrine_flow_key *key) {
     __u32 port_a = key->ports >> 16, port_b = key->ports & 0xffff;
     int swap = 0, decided = 0;
 #pragma unroll
@@ -112,10 +130,16 @@ static __always_inline void peregrine_order_endpoints(struct peregrine_flow_key 
         }
         key->ports = (port_b << 16) | port_a;
     }
+    return swap;
 }
 
-/* Reads the two ports (and TCP's flags) of the transport header at `offset`, if present. */
-static __always_inline void peregrine_parse_ports(void *ctx, __u32 offset, struct peregrine_flow *flow) {
+static __always_inline __u32 peregrine_be32(const __u8 *p) {
+    return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
+}
+
+/* Reads the two ports (and TCP's flags) of the transport header at `offset`, if present;
+ * `ip_headers` is the length of the IP header(s) before it (PEREGRINE_WANT_SEGMENT). */
+static __always_inline void peregrine_parse_ports(void *ctx, __u32 offset, __u32 ip_headers, struct peregrine_flow *flow) {
     __u32 protocol = flow->key.protocol;
     if (protocol != PEREGRINE_IPPROTO_TCP && protocol != PEREGRINE_IPPROTO_UDP && protocol != PEREGRINE_IPPROTO_SCTP)
         return;
@@ -127,11 +151,26 @@ static __always_inline void peregrine_parse_ports(void *ctx, __u32 offset, struc
     if (protocol == PEREGRINE_IPPROTO_TCP && PEREGRINE_LOAD_BYTES(ctx, offset + 13, &flags, 1) == 0)
         flow->tcp_flags = flags;
 #endif
+#ifdef PEREGRINE_WANT_SEGMENT
+    if (protocol == PEREGRINE_IPPROTO_TCP) {
+        __u8 tcp[12]; /* sequence, acknowledgement, data offset, flags, window */
+        if (PEREGRINE_LOAD_BYTES(ctx, offset + 4, tcp, 12) < 0) return;
+        flow->seq = peregrine_be32(tcp);
+        flow->ack = peregrine_be32(tcp + 4);
+        flow->window = ((__u32)tcp[10] << 8) | tcp[11];
+        __u32 headers = ip_headers + (tcp[8] >> 4) * 4;
+        flow->payload_length = flow->ip_length > headers ? flow->ip_length - headers : 0;
+    } else if (protocol == PEREGRINE_IPPROTO_UDP) {
+        __u8 length[2];
+        if (PEREGRINE_LOAD_BYTES(ctx, offset + 4, length, 2) < 0) return;
+        __u32 udp_length = ((__u32)length[0] << 8) | length[1];
+        flow->payload_length = udp_length > 8 ? udp_length - 8 : 0;
+    }
+#else
+    (void)ip_headers;
+#endif
 }
 
-static __always_inline __u32 peregrine_be32(const __u8 *p) {
-    return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
-}
 
 static __always_inline int peregrine_parse_ipv4(void *ctx, __u32 offset, struct peregrine_flow *flow) {
     __u8 ip[20];
@@ -144,8 +183,12 @@ static __always_inline int peregrine_parse_ipv4(void *ctx, __u32 offset, struct 
     flow->key.addr_b[2] = 0xffff;
     flow->key.addr_b[3] = peregrine_be32(ip + 16);
     flow->key.protocol = ip[9];
+#ifdef PEREGRINE_WANT_SEGMENT
+    flow->ip_length = ((__u32)ip[2] << 8) | ip[3];
+#endif
     /* MF flag or a fragment offset: a fragment (the first one too). */
-    if (((((__u32)ip[6] << 8) | ip[7]) & 0x3fff) == 0) peregrine_parse_ports(ctx, offset + header_length, flow);
+    if (((((__u32)ip[6] << 8) | ip[7]) & 0x3fff) == 0)
+        peregrine_parse_ports(ctx, offset + header_length, header_length, flow);
     return 1;
 }
 
@@ -160,6 +203,10 @@ static __always_inline int peregrine_parse_ipv6(void *ctx, __u32 offset, struct 
         flow->key.addr_b[i] = peregrine_be32(ip + 24 + 4 * i);
     }
     __u32 next = ip[6];
+#ifdef PEREGRINE_WANT_SEGMENT
+    flow->ip_length = (((__u32)ip[4] << 8) | ip[5]) + 40;
+#endif
+    __u32 ip_start = offset;
     offset += 40;
     for (int i = 0; i < PEREGRINE_IPV6_MAX_EXTENSIONS; i++) {
         __u8 extension[4];
@@ -180,7 +227,7 @@ static __always_inline int peregrine_parse_ipv6(void *ctx, __u32 offset, struct 
         }
     }
     flow->key.protocol = next;
-    peregrine_parse_ports(ctx, offset, flow);
+    peregrine_parse_ports(ctx, offset, offset - ip_start, flow);
     return 1;
 }
 
@@ -205,7 +252,7 @@ static __always_inline void peregrine_parse_flow(void *ctx, __u32 offset, __u32 
         __builtin_memset(flow, 0, sizeof(*flow));
         return;
     }
-    peregrine_order_endpoints(&flow->key);
+    flow->from_b = peregrine_order_endpoints(&flow->key);
 }
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
  * XDP program for AF_XDP capture: parses each frame (peregrine_hash.h), drops what the optional
- * drop filter names, drops and counts the packets of shunted flows (their FIN and RST still go
- * through, so the worker sees the end of the connection), writes the symmetric flow hash into the
+ * drop filter names, drops and counts the packets of shunted flows per direction (their SYN, FIN and
+ * RST still go through, so the worker sees the end of the connection or a new one on the same
+ * 5-tuple), writes the symmetric flow hash into the
  * frame's metadata (4 bytes just before the packet, which an AF_XDP worker reads without hashing
  * again), and redirects the frame into the XSKMAP entry `hash % socket_count` (several sockets sharing
  * one queue), or with PEREGRINE_FEATURE_REDIRECT_BY_QUEUE into the entry of the frame's receive queue
@@ -15,10 +16,13 @@
 #include <linux/bpf.h>
 #define PEREGRINE_LOAD_BYTES(ctx, offset, to, length) bpf_xdp_load_bytes((ctx), (offset), (to), (length))
 #define PEREGRINE_WANT_TCP_FLAGS
+#define PEREGRINE_WANT_SEGMENT
 #include "peregrine_hash.h"
 
 #define PEREGRINE_TCP_FIN 0x01
+#define PEREGRINE_TCP_SYN 0x02
 #define PEREGRINE_TCP_RST 0x04
+#define PEREGRINE_TCP_ACK 0x10
 
 const volatile struct peregrine_config peregrine_config SEC(".rodata.config") = {.socket_count = 1};
 
@@ -45,10 +49,11 @@ struct {
     __type(value, __u8);
 } drop_filter SEC(".maps");
 
-/* Flows whose later packets the kernel drops and counts (a worker adds them). */
+/* Flows whose later packets the kernel drops and counts (a worker adds them, and takes them back with
+ * the counts when the connection ends). */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(max_entries, 65536);
+    __uint(max_entries, PEREGRINE_SHUNT_CAPACITY);
     __type(key, struct peregrine_flow_key);
     __type(value, struct peregrine_shunt_counts);
 } shunt SEC(".maps");
@@ -56,6 +61,32 @@ struct {
 static __always_inline void count(__u32 index) {
     __u64 *value = bpf_map_lookup_elem(&counters, &index);
     if (value) *value += 1;
+}
+
+/* Adds `delta` to `*advance` and moves `*last` when `value` is ahead of it (sequence arithmetic);
+ * returns 0 when it was not ahead. */
+static __always_inline int advance_sequence(__u32 value, __u32 *last, __u64 *advance) {
+    __s32 delta = (__s32)(value - *last);
+    if (delta <= 0) return 0;
+    *advance += (__u64)delta;
+    *last = value;
+    return 1;
+}
+
+/* Counts a dropped packet of a shunted flow in its direction (the key's endpoint that sent it). */
+static __always_inline void count_shunted(struct peregrine_shunt_counts *shunted, const struct peregrine_flow *flow) {
+    struct peregrine_shunt_direction *direction = flow->from_b ? &shunted->ba : &shunted->ab;
+    direction->packets += 1;
+    direction->ip_bytes += flow->ip_length;
+    direction->payload_bytes += flow->payload_length;
+    if (flow->key.protocol == PEREGRINE_IPPROTO_TCP) {
+        if (!advance_sequence(flow->seq + flow->payload_length, &direction->seq_last, &direction->seq_advance) &&
+            flow->payload_length > 0)
+            direction->retransmissions += 1;
+        if (flow->window == 0) direction->zero_windows += 1;
+        if (flow->tcp_flags & PEREGRINE_TCP_ACK)
+            advance_sequence(flow->ack, &direction->ack_last, &direction->ack_advance);
+    }
 }
 
 static __always_inline int address_filtered(const __u32 *address) {
@@ -87,11 +118,10 @@ int peregrine_xdp(struct xdp_md *ctx) {
     if ((peregrine_config.features & PEREGRINE_FEATURE_SHUNT) && flow.is_ip) {
         struct peregrine_shunt_counts *shunted = bpf_map_lookup_elem(&shunt, &flow.key);
         if (shunted) {
-            if (flow.tcp_flags & (PEREGRINE_TCP_FIN | PEREGRINE_TCP_RST)) {
+            if (flow.tcp_flags & (PEREGRINE_TCP_SYN | PEREGRINE_TCP_FIN | PEREGRINE_TCP_RST)) {
                 count(PEREGRINE_COUNTER_SHUNT_PASSED);
             } else {
-                shunted->packets += 1;
-                shunted->bytes += ctx->data_end - ctx->data;
+                count_shunted(shunted, &flow);
                 count(PEREGRINE_COUNTER_SHUNTED);
                 return XDP_DROP;
             }

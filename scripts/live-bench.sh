@@ -5,7 +5,12 @@
 # of its own), `peregrine -i` captures the other end with N workers; then the same options offline
 # (`peregrine -r TRACE`) give the reference conn.log.
 #
-#   scripts/live-bench.sh TRACE [--workers N] [--mbps RATE | --topspeed] [--bin PATH] [-- PEREGRINE_ARGS...]
+#   scripts/live-bench.sh TRACE [--workers N] [--mbps RATE | --pps RATE | --timing | --topspeed] [--bin PATH] [-- PEREGRINE_ARGS...]
+#
+# `--timing` replays with the trace's own timing. PEREGRINE_ARGS go to the live run; the offline
+# reference run gets them without `--shunt` and `--shunt-bytes N` (shunting is live only), so
+# `-- --shunt --bpf-dir bpf/build` measures what shunting keeps out of user space (the summary's
+# "shunt:" line) against the same offline conn.log.
 #
 # Prints the sender's rate (tcpreplay's own figures: on veth the kernel's receive path runs on the
 # sending CPU, so the sender is the limit), the packets peregrine received and the kernel dropped,
@@ -19,7 +24,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 TRACE [--workers N] [--mbps RATE | --topspeed] [--bin PATH] [-- PEREGRINE_ARGS...]" >&2
+    echo "usage: $0 TRACE [--workers N] [--mbps RATE | --pps RATE | --timing | --topspeed] [--bin PATH] [-- PEREGRINE_ARGS...]" >&2
     exit 2
 }
 
@@ -35,10 +40,24 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --workers) workers=$2; shift 2 ;;
         --mbps) rate=(--mbps="$2"); shift 2 ;;
+        --pps) rate=(--pps="$2"); shift 2 ;;
+        --timing) rate=(); shift ;;
         --topspeed) rate=(--topspeed); shift ;;
         --bin) bin=$(realpath "$2"); shift 2 ;;
         --) shift; extra=("$@"); break ;;
         *) usage ;;
+    esac
+done
+# The offline reference run: the same arguments without the live-only shunting ones.
+offline_extra=()
+skip=0
+for arg in "${extra[@]}"; do
+    if [[ $skip == 1 ]]; then skip=0; continue; fi
+    case "$arg" in
+        --shunt) ;;
+        --shunt-bytes) skip=1 ;;
+        --shunt-bytes=*) ;;
+        *) offline_extra+=("$arg") ;;
     esac
 done
 [[ -f $trace ]] || { echo "$0: no such trace: $trace" >&2; exit 2; }
@@ -126,15 +145,18 @@ received=$(sed -E 's/.*: ([0-9]+) packets received on .*/\1/' <<<"$summary")
 dropped=$(sed -E 's/.* ([0-9]+) dropped by the kernel.*/\1/' <<<"$summary")
 processed=$(sed -E 's/.*; ([0-9]+) processed by .*/\1/' <<<"$summary")
 
-(cd "$work/offline" && "$bin" -r "$trace" --workers "$workers" "${extra[@]}")
+(cd "$work/offline" && "$bin" -r "$trace" --workers "$workers" "${offline_extra[@]}")
 
-echo "trace:            $trace ($sent packets sent by tcpreplay ${rate[*]})"
+echo "trace:            $trace ($sent packets sent by tcpreplay ${rate[*]:-at the trace timing})"
 echo "sender:           $pps packets/s, $(awk -v m="$mbps" 'BEGIN { printf "%.3f", m / 1000 }') Gbit/s, $seconds s"
 echo "peregrine:        ${summary#peregrine: }"
 echo "received:         $received packets ($processed processed), $dropped kernel drops"
 echo "received rate:    $(awk -v n="$processed" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }') packets/s over the sender's $seconds s"
 echo "worker CPU:       $(awk -v t="$worker_ticks" -v h="$ticks" -v n="$processed" 'BEGIN { printf "%.3f s, %.0f ns/packet", t / h, t / h * 1e9 / n }') ($workers threads peregrine-w*); whole process $(awk -v t="$process_ticks" -v h="$ticks" 'BEGIN { printf "%.3f s", t / h }') (replay + 2 s)"
 echo "peak RSS:         $((peak_rss_kb / 1024)) MiB"
+if grep -q 'peregrine: shunt:' "$work/peregrine.out"; then
+    echo "shunt:            $(grep 'peregrine: shunt:' "$work/peregrine.out" | tail -1 | sed 's/^peregrine: shunt: //')"
+fi
 if [[ -x $zeekdiff ]]; then
     "$zeekdiff" "$work/offline" "$work/live" --logs conn --ignore ts,duration >"$work/zeekdiff.out"
     echo "conn.log vs offline: $(grep '^conn.log' "$work/zeekdiff.out")"

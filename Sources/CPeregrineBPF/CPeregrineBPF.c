@@ -234,3 +234,83 @@ int CPeregrineBPF_sumPerCPUCounter(int map_descriptor, uint32_t index, uint64_t 
     *sum = total;
     return 0;
 }
+
+int CPeregrineBPF_shuntAdd(int map_descriptor, const struct peregrine_flow_key *key,
+                           const struct peregrine_shunt_counts *start) {
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus < 0) {
+        errno = -cpus;
+        return -1;
+    }
+    struct peregrine_shunt_counts *values = calloc((size_t)cpus, sizeof(*values));
+    if (!values) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (int cpu = 0; cpu < cpus; cpu++) {
+        values[cpu].ab.seq_last = start->ab.seq_last;
+        values[cpu].ab.ack_last = start->ab.ack_last;
+        values[cpu].ba.seq_last = start->ba.seq_last;
+        values[cpu].ba.ack_last = start->ba.ack_last;
+    }
+    int result = bpf_map_update_elem(map_descriptor, key, values, BPF_NOEXIST);
+    free(values);
+    if (result < 0) {
+        errno = -result;
+        return -1;
+    }
+    return 0;
+}
+
+static void add_direction(struct peregrine_shunt_direction *total, const struct peregrine_shunt_direction *cpu) {
+    total->packets += cpu->packets;
+    total->ip_bytes += cpu->ip_bytes;
+    total->payload_bytes += cpu->payload_bytes;
+    total->retransmissions += cpu->retransmissions;
+    total->zero_windows += cpu->zero_windows;
+    if (cpu->seq_advance > total->seq_advance || (total->seq_advance == 0 && cpu->seq_advance == 0)) {
+        total->seq_advance = cpu->seq_advance;
+        total->seq_last = cpu->seq_last;
+    }
+    if (cpu->ack_advance > total->ack_advance || (total->ack_advance == 0 && cpu->ack_advance == 0)) {
+        total->ack_advance = cpu->ack_advance;
+        total->ack_last = cpu->ack_last;
+    }
+}
+
+int CPeregrineBPF_shuntRead(int map_descriptor, const struct peregrine_flow_key *key, int remove,
+                            struct peregrine_shunt_counts *total) {
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus < 0) {
+        errno = -cpus;
+        return -1;
+    }
+    struct peregrine_shunt_counts *values = calloc((size_t)cpus, sizeof(*values));
+    if (!values) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int result = remove ? bpf_map_lookup_and_delete_elem(map_descriptor, key, values)
+                        : bpf_map_lookup_elem(map_descriptor, key, values);
+    if (result < 0) {
+        free(values);
+        errno = -result;
+        return -1;
+    }
+    memset(total, 0, sizeof(*total));
+    for (int cpu = 0; cpu < cpus; cpu++) {
+        add_direction(&total->ab, &values[cpu].ab);
+        add_direction(&total->ba, &values[cpu].ba);
+    }
+    free(values);
+    return 0;
+}
+
+int CPeregrineBPF_deleteKey(int map_descriptor, const void *key) {
+    int result = bpf_map_delete_elem(map_descriptor, key);
+    if (result < 0) {
+        errno = -result;
+        return -1;
+    }
+    return 0;
+}

@@ -26,6 +26,10 @@ public struct CommandLineOverrides: Sendable {
     public var ignoreChecksums: Bool?
     /// `-f FILTER`.
     public var captureFilter: String?
+    /// `--shunt`: `true` turns shunting on.
+    public var shunt: Bool?
+    /// `--shunt-bytes SIZE`: the byte threshold (``ShuntPolicy/bytes``), as typed.
+    public var shuntBytes: String?
     /// Zeek-style `Name=value` options (``Configuration/apply(option:)``), applied after everything else.
     public var options: [String] = []
     /// Built-in policy script names (``Configuration/load(script:)``), applied after the options.
@@ -33,6 +37,20 @@ public struct CommandLineOverrides: Sendable {
 
     /// No overrides.
     public init() {}
+}
+
+extension CommandLineOverrides {
+    /// `--shunt-bytes`'s value: a size such as `10MiB` (``ValueSyntax``), 0 for off.
+    /// - Throws: ``ConfigurationProblems`` with the one problem, naming the flag.
+    public static func shuntBytes(_ text: String) throws(ConfigurationProblems) -> UInt64 {
+        switch ValueSyntax.size(text) {
+        case .value(let n): return UInt64(n)
+        case .invalid(let reason):
+            throw ConfigurationProblems([
+                ConfigurationProblem(source: ConfigurationProblem.commandLine, line: nil, reason: "--shunt-bytes: \(reason)")
+            ])
+        }
+    }
 }
 
 extension SensorSettings {
@@ -94,6 +112,14 @@ extension SensorSettings {
         if let json = flags.useJSON { s.engine.useJSON = json }
         if let ignore = flags.ignoreChecksums { s.engine.ignoreChecksums = ignore }
         if let filter = flags.captureFilter { s.engine.captureFilter = filter }
+        if let shunt = flags.shunt { s.engine.shunt.enabled = shunt }
+        if let text = flags.shuntBytes {
+            do throws(ConfigurationProblems) {
+                s.engine.shunt.bytes = try CommandLineOverrides.shuntBytes(text)
+            } catch {
+                problems.append(contentsOf: error.problems)
+            }
+        }
         for option in flags.options {
             do {
                 try s.engine.apply(option: option)

@@ -62,7 +62,7 @@ final class ConfigurationReader {
         }
         // An empty file (or only comments) leaves every default.
         guard let root, !isNull(root) else { return true }
-        mapping(root, "", known: ["capture", "network", "engine", "logs", "stats", "capture_loss", "metrics"]) {
+        mapping(root, "", known: ["capture", "network", "engine", "logs", "stats", "capture_loss", "metrics", "shunt"]) {
             key,
             value in
             switch key {
@@ -72,6 +72,7 @@ final class ConfigurationReader {
             case "logs": readLogs(value)
             case "stats": readStats(value)
             case "capture_loss": readCaptureLoss(value)
+            case "shunt": readShunt(value)
             default: readMetrics(value)
             }
         }
@@ -340,6 +341,17 @@ final class ConfigurationReader {
                 if let i = interval(value, path, zeroAllowed: false) { settings.engine.captureLossInterval = i }
             default:
                 if let i = interval(value, path, zeroAllowed: false) { settings.engine.captureLossInitialInterval = i }
+            }
+        }
+    }
+
+    private func readShunt(_ node: Node) {
+        mapping(node, "shunt", known: ["enabled", "encrypted", "bytes"]) { key, value in
+            let path = "shunt." + key
+            switch key {
+            case "enabled": if let b = bool(value, path) { settings.engine.shunt.enabled = b }
+            case "encrypted": if let b = bool(value, path) { settings.engine.shunt.encrypted = b }
+            default: if let n = size(value, path) { settings.engine.shunt.bytes = UInt64(n) }
             }
         }
     }

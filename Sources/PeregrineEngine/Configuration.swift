@@ -102,6 +102,8 @@ public struct Configuration: Sendable {
     public var logRetentionAge: Interval? = nil
     /// The oldest rotated logs are removed while the archive holds more bytes than this (`nil`: no limit).
     public var logRetentionBytes: Int64? = nil
+    /// Live: which connections the XDP program drops and counts in the kernel (`--shunt`, `shunt:`).
+    public var shunt = ShuntPolicy()
 
     public init() {}
 

@@ -81,6 +81,8 @@ public final class LiveRun {
         /// The CPU each worker was pinned to, `nil` when the kernel scheduled them (fewer CPUs
         /// than workers and no `--cpus`).
         public var workerCPUs: [Int]? = nil
+        /// Shunting's figures when it was on (LiveRun+Shunt.swift).
+        public var shunt: ShuntReport? = nil
     }
 
     public init(configuration: Configuration) {
@@ -134,6 +136,7 @@ public final class LiveRun {
             }
         }
         withExtendedLifetime(fanoutProgram) {}
+        let shunt = try Self.attachShunting(configuration, interfaces: interfaces)
         let cpus = try Self.workerCPUs(
             list: configuration.cpuList, workers: configuration.workers,
             numaNode: groups.lazy.compactMap { $0[0].interface.numaNode }.first)
@@ -149,6 +152,7 @@ public final class LiveRun {
                 // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
                 peer: logs.count > 1 ? "worker-\(i + 1)" : "zeek")
         }
+        for context in contexts { context.shuntTable = shunt?.program.shuntTable }
         let mailboxes = contexts.map(\.requests)
         let schedule = ReportSchedule(configuration: configuration)
         let manager =
@@ -191,6 +195,7 @@ public final class LiveRun {
         summary.logRingFullWaits = written.ringFullWaits
         summary.lostLogRecords = written.lostRecords
         summary.logWriteError = written.firstError.map { "\($0)" }
+        summary.shunt = shunt?.report(workers: contexts.map(\.shuntSummary))
         for context in contexts {
             summary.packets &+= context.packets
             summary.connections &+= context.connections
@@ -368,6 +373,10 @@ public final class LiveRun {
         private(set) var connections: UInt64 = 0
         /// A capture error that ended this worker early.
         private(set) var failure: String?
+        /// The kernel's shunt table when shunting is on, set before the thread starts; what the
+        /// worker shunted, read after it ended.
+        var shuntTable: ShuntTable?
+        private(set) var shuntSummary = ShuntSummary()
 
         init(
             index: Int, cpu: Int?, sources: [AFPacketSource], stop: StopFlag, configuration: Configuration,
@@ -395,6 +404,7 @@ public final class LiveRun {
                 try? CPUSet([cpu]).pinCurrentThread()
             }
             let worker = Worker(config: configuration, logs: logs, seed: seed)
+            worker.enableShunting(table: shuntTable)
             worker.reporting.peer = peer
             worker.reporting.requests = requests
             // Read by this thread when its stats.log line is due (the kernel counters reset on
@@ -411,6 +421,7 @@ public final class LiveRun {
             }
             capture(worker)
             connections = worker.logs.connRecords
+            shuntSummary = worker.shunting?.summary ?? ShuntSummary()
         }
 
         /// The metrics endpoint's per-worker values (``MetricsServer``): kernel totals (the sources

@@ -57,6 +57,8 @@ public struct Connection {
     /// otherwise).
     public var originatorStream = TCPReassembler()
     public var responderStream = TCPReassembler()
+    /// Whether the kernel drops this connection's packets (shunting, `ShuntState`).
+    public var shunt = ShuntState.none
 
     public init(
         uid: ConnectionUID, originator: IPAddress, originatorPort: UInt16, responder: IPAddress, responderPort: UInt16,
@@ -184,4 +186,21 @@ public struct TunnelParents: Sendable {
     }
 
     public var isEmpty: Bool { used == 0 }
+}
+
+/// A connection's place in shunting (the XDP program dropping and counting its packets).
+public enum ShuntState: UInt8, Sendable {
+    /// Every packet reaches the worker.
+    case none = 0
+    /// The policy chose it but it cannot be shunted (tunnelled, not established, or the kernel
+    /// table refused it): never tried again.
+    case refused = 1
+    /// The kernel drops its packets (TCP: all but SYN, FIN and RST) and counts them.
+    case active = 2
+    /// It was shunted and its kernel counts are back in the connection: packets reach the worker
+    /// again, but the sequence space it did not see is not a content gap and no analyzer gets data.
+    case ended = 3
+
+    /// Whether the connection's bytes no longer go to its analyzer (``active`` or ``ended``).
+    @inlinable public var stopsInspection: Bool { rawValue >= ShuntState.active.rawValue }
 }

@@ -104,6 +104,16 @@ struct Peregrine: ParsableCommand {
     @Option(name: .long, help: "With -i: serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9911).")
     var metrics: String?
 
+    @Flag(
+        name: .long,
+        help: "With -i: shunt connections in the kernel (XDP) once TLS or SSH is past its handshake; conn.log keeps their counts.")
+    var shunt = false
+
+    @Option(
+        name: .customLong("shunt-bytes"),
+        help: "With --shunt: also shunt any connection past this many IP bytes (e.g. 10MiB; 0 is off).")
+    var shuntBytes: String?
+
     @Option(
         name: .long,
         help: "Read the sensor's settings from this YAML file (e.g. /etc/peregrine/peregrine.yaml); flags override it.")
@@ -121,6 +131,8 @@ struct Peregrine: ParsableCommand {
         flags.useJSON = json ? true : nil
         flags.ignoreChecksums = ignoreChecksums ? true : nil
         flags.captureFilter = filter
+        flags.shunt = shunt ? true : nil
+        flags.shuntBytes = shuntBytes
         flags.options = arguments.filter { $0.contains("=") }
         flags.scripts = arguments.filter { !$0.contains("=") }
         return flags
@@ -153,6 +165,8 @@ struct Peregrine: ParsableCommand {
         guard fanout == .hash || interfaces != nil else { throw ValidationError("--fanout applies to -i only") }
         guard cpus == nil || interfaces != nil else { throw ValidationError("--cpus applies to live capture (-i)") }
         guard metrics == nil || readFile == nil else { throw ValidationError("--metrics applies to live capture (-i)") }
+        guard !shunt || readFile == nil else { throw ValidationError("--shunt applies to live capture (-i)") }
+        guard shuntBytes == nil || shunt || config != nil else { throw ValidationError("--shunt-bytes needs --shunt") }
     }
 
     func run() throws {
@@ -198,6 +212,14 @@ struct Peregrine: ParsableCommand {
                 configuration.bpfDirectory = bpfDir
                 configuration.cpuList = cpus
                 configuration.metricsAddress = metrics
+                configuration.shunt.enabled = shunt
+                if let shuntBytes {
+                    do {
+                        configuration.shunt.bytes = try CommandLineOverrides.shuntBytes(shuntBytes)
+                    } catch {
+                        throw ValidationError("\(error)")
+                    }
+                }
             }
             // Checked here, not in validate(), which also runs before a tool such as `sizing`.
             guard (readFile == nil) != (names == nil || names!.isEmpty) else {
@@ -224,6 +246,13 @@ struct Peregrine: ParsableCommand {
                         + "\(summary.kernelDrops) dropped by the kernel; \(summary.packets) processed by \(workers) "
                         + "worker(s) (\(cpus)); \(summary.connections) connections; "
                         + "\(summary.logRingFullWaits) log ring full waits")
+                if let s = summary.shunt {
+                    printError(
+                        "peregrine: shunt: \(s.workers.shunted) connections shunted (\(s.workers.refused) refused), "
+                            + "\(s.kernelDropped) packets dropped in the kernel and \(s.kernelPassed) passed (SYN/FIN/RST) "
+                            + "of \(s.kernelPackets) seen by XDP; \(s.workers.packets) packets and \(s.workers.ipBytes) IP bytes "
+                            + "restored into conn.log (\(s.workers.lost) entries lost)")
+                }
                 if let error = summary.logWriteError {
                     printError("peregrine: \(summary.lostLogRecords) log records could not be written: \(error)")
                     throw ExitCode(1)

@@ -104,7 +104,7 @@ struct ConfigurationFileTests {
                 "test.yaml:15: stats.enabled: expected true or false, got 'maybe'",
                 "test.yaml:17: metrics.listen: 'localhost' is not host:port (e.g. 127.0.0.1:9911 or [::1]:9911)",
                 "test.yaml:18: colour: unknown key "
-                    + "(known here: capture, network, engine, logs, stats, capture_loss, metrics)",
+                    + "(known here: capture, network, engine, logs, stats, capture_loss, metrics, shunt)",
             ]
         )
     }

@@ -28,15 +28,16 @@ public final class VethNamespaces: Sendable {
 
     /// Creates the namespaces and a veth pair whose two ends have `queues` active transmit and receive
     /// queues each (a plain veth has one active; the sender's transmit queue, picked by flow hash, is
-    /// the queue a frame arrives on at the peer).
-    public init(queues: Int = 1) throws {
+    /// the queue a frame arrives on at the peer). Namespace names start with `prefix` (one per suite
+    /// family, so leftovers tell which tests made them).
+    public init(queues: Int = 1, prefix: String = "prg") throws {
         let serial = Self.counterLock.withLock {
             Self.counter += 1
             return Self.counter
         }
         let tag = "\(getpid())-\(serial)"
-        senderNamespace = "prg-send-\(tag)"
-        captureNamespace = "prg-cap-\(tag)"
+        senderNamespace = "\(prefix)-send-\(tag)"
+        captureNamespace = "\(prefix)-cap-\(tag)"
         do {
             try Self.run("ip", "netns", "add", senderNamespace)
             try Self.run("ip", "netns", "add", captureNamespace)
@@ -87,6 +88,20 @@ public final class VethNamespaces: Sendable {
     public func replay(_ traces: [String]) throws -> Int {
         let output = try Self.run(
             ["ip", "netns", "exec", senderNamespace, "tcpreplay", "--topspeed", "-i", senderInterface] + traces)
+        guard let sent = Self.number(after: "Successful packets:", in: output),
+            let failed = Self.number(after: "Failed packets:", in: output)
+        else { throw Failure("unexpected tcpreplay output: \(output)") }
+        guard failed == 0 else { throw Failure("tcpreplay failed to send \(failed) packets: \(output)") }
+        return sent
+    }
+
+    /// Like `replay(_:)`, at `packetsPerSecond` instead of as fast as possible (`tcpreplay --pps`): for
+    /// tests in which the receiver must act on a flow before its later packets arrive.
+    @discardableResult
+    public func replay(_ traces: [String], packetsPerSecond: Int) throws -> Int {
+        let output = try Self.run(
+            ["ip", "netns", "exec", senderNamespace, "tcpreplay", "--pps=\(packetsPerSecond)", "-i", senderInterface]
+                + traces)
         guard let sent = Self.number(after: "Successful packets:", in: output),
             let failed = Self.number(after: "Failed packets:", in: output)
         else { throw Failure("unexpected tcpreplay output: \(output)") }

@@ -61,11 +61,44 @@ struct peregrine_prefix_key {
     __u8 address[16];
 };
 
-/* The `shunt` map's value (per CPU): what the kernel dropped of a shunted flow. */
-struct peregrine_shunt_counts {
+/*
+ * What the kernel dropped of one direction of a shunted flow, per CPU (the `shunt` map's value holds
+ * one for each direction). The worker adds the entry with every CPU's `seq_last`/`ack_last` set to the
+ * numbers it saw last, and restores conn.log's counters from the sums (`packets`, `ip_bytes`,
+ * `payload_bytes`) and the furthest advance over the CPUs (`seq_advance`, `ack_advance`) when it takes
+ * the entry back.
+ */
+struct peregrine_shunt_direction {
     __u64 packets;
-    __u64 bytes;
+    /* IPv4 total length, or IPv6 payload length + 40: what conn.log's orig_ip_bytes/resp_ip_bytes add. */
+    __u64 ip_bytes;
+    /* UDP: the length field minus 8 (conn.log orig_bytes/resp_bytes); TCP: segment payload bytes. */
+    __u64 payload_bytes;
+    /* TCP: how far the highest sequence number + payload length moved past `seq_last`'s first value
+     * (wrap-safe: each step is a signed 32-bit difference), and likewise the highest ACK number sent. */
+    __u64 seq_advance;
+    __u64 ack_advance;
+    /* TCP: segments with payload that did not move the highest sequence number + length (Zeek's
+     * retransmission test, conn.log history `T`/`t`). */
+    __u64 retransmissions;
+    /* TCP: segments advertising a zero window (conn.log history `W`/`w`). */
+    __u64 zero_windows;
+    __u32 seq_last;
+    __u32 ack_last;
 };
+
+/*
+ * The `shunt` map's value (per CPU): `ab` counts the packets sent by the key's endpoint a (the lower
+ * address/port), `ba` those sent by endpoint b. TCP segments with SYN, FIN or RST are not counted:
+ * they pass to user space.
+ */
+struct peregrine_shunt_counts {
+    struct peregrine_shunt_direction ab;
+    struct peregrine_shunt_direction ba;
+};
+
+/* Entries of the `shunt` map: the most flows shunted at once (the worker counts refusals beyond it). */
+#define PEREGRINE_SHUNT_CAPACITY 65536
 
 /* Indices of the XDP program's per-CPU `counters` array. */
 enum peregrine_counter {
@@ -73,7 +106,7 @@ enum peregrine_counter {
     PEREGRINE_COUNTER_NOT_IP = 1,        /* not IPv4/IPv6 after up to two VLAN tags, or a bad IP header */
     PEREGRINE_COUNTER_FILTERED = 2,      /* dropped by the drop filter */
     PEREGRINE_COUNTER_SHUNTED = 3,       /* dropped because their flow is shunted */
-    PEREGRINE_COUNTER_SHUNT_PASSED = 4,  /* FIN or RST of a shunted flow, sent on to its socket */
+    PEREGRINE_COUNTER_SHUNT_PASSED = 4,  /* SYN, FIN or RST of a shunted flow, sent on to user space */
     PEREGRINE_COUNTER_REDIRECTED = 5,    /* handed to bpf_redirect_map with a socket in the entry */
     PEREGRINE_COUNTER_NO_SOCKET = 6,     /* no socket at the entry: passed to the kernel stack */
     PEREGRINE_COUNTER_NO_METADATA = 7,   /* the driver gave no metadata room for the hash */

@@ -73,4 +73,24 @@ int CPeregrineBPF_attachXDP(int program_descriptor, int interface_index, uint32_
  */
 int CPeregrineBPF_sumPerCPUCounter(int map_descriptor, uint32_t index, uint64_t *sum);
 
+/*
+ * Adds `key` to the XDP program's `shunt` map (bpf_map_update_elem, BPF_NOEXIST), every CPU's value
+ * zero but for `seq_last`/`ack_last`, which start at `start->ab`/`start->ba`'s. Returns 0, or -1 with
+ * errno set (EEXIST: already there; E2BIG: the map is full).
+ */
+int CPeregrineBPF_shuntAdd(int map_descriptor, const struct peregrine_flow_key *key,
+                           const struct peregrine_shunt_counts *start);
+
+/*
+ * Reads `key`'s per-CPU values from the `shunt` map into `total`: packets and bytes summed over the
+ * CPUs, `seq_advance`/`ack_advance` the largest of any CPU (each CPU measured from the same start), the
+ * `*_last` fields of that CPU. With `remove` the entry goes in the same call
+ * (bpf_map_lookup_and_delete_elem). Returns 0, or -1 with errno set (ENOENT: no such entry).
+ */
+int CPeregrineBPF_shuntRead(int map_descriptor, const struct peregrine_flow_key *key, int remove,
+                            struct peregrine_shunt_counts *total);
+
+/* Deletes `key` from a BPF hash map (bpf_map_delete_elem). Returns 0, or -1 with errno set. */
+int CPeregrineBPF_deleteKey(int map_descriptor, const void *key);
+
 #endif

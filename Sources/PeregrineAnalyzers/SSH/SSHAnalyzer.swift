@@ -77,6 +77,9 @@ public final class SSHAnalyzer {
     /// successful authentication).
     public func disable(_ slot: UInt32) { disabled[Int(slot) - 1] = true }
 
+    /// True once a violation or a successful authentication turned the analyzer off for `slot`.
+    public func isDisabled(_ slot: UInt32) -> Bool { disabled[Int(slot) - 1] }
+
     /// A content gap in either direction of `slot`'s connection.
     public func gap(_ slot: UInt32) {
         states[Int(slot) - 1].gap()

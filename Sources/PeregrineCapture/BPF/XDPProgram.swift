@@ -46,20 +46,30 @@ public final class XDPProgram {
     /// The XSKMAP the sockets are registered in (entry → AF_XDP socket).
     let socketMap: CInt
 
+    /// The shunt table, when the program was loaded with `shunt: true`.
+    public let shuntTable: ShuntTable?
+
     /// Loads `peregrine_xdp.bpf.o` from `directory` with the hash seeded by `seed`, for
-    /// `socketCount` sockets picked as `redirect` says, the drop filter and the shunt table off.
+    /// `socketCount` sockets picked as `redirect` says, the drop filter off, and the shunt table
+    /// (``shuntTable``) on when `shunt` is true.
+    ///
+    /// For shunting under AF_PACKET capture, load it with `socketCount` 1 and no socket in the XSKMAP
+    /// and attach it in native mode: every frame the program does not drop goes on to the kernel
+    /// stack (`Counter.noSocket`), where the AF_PACKET rings see it.
     /// - Throws: `BPFError` (missing object, verifier rejection, missing privileges).
     public init(
-        directory: String, seed: UInt32, socketCount: UInt32, redirect: Redirect = .flowHash
+        directory: String, seed: UInt32, socketCount: UInt32, redirect: Redirect = .flowHash, shunt: Bool = false
     ) throws(BPFError) {
         var configuration = peregrine_config()
         configuration.hash_seed = seed
         configuration.socket_count = socketCount
-        if redirect == .receiveQueue { configuration.features = PEREGRINE_FEATURE_REDIRECT_BY_QUEUE }
+        if redirect == .receiveQueue { configuration.features |= PEREGRINE_FEATURE_REDIRECT_BY_QUEUE }
+        if shunt { configuration.features |= PEREGRINE_FEATURE_SHUNT }
         object = try BPFObject(path: directory + "/" + BPFObject.xdpFileName, configuration: configuration)
         descriptor = try object.programDescriptor(named: BPFObject.xdpProgramName)
         counters = try object.mapDescriptor(named: "counters")
         socketMap = try object.mapDescriptor(named: "xsks")
+        shuntTable = shunt ? ShuntTable(descriptor: try object.mapDescriptor(named: "shunt"), owner: object) : nil
     }
 
     /// Attaches the program to the interface `interfaceIndex` through a BPF link; the program stays

@@ -196,6 +196,11 @@ public struct SSHLog: SSHEventSink {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Whether `slot`'s connection has an authentication outcome (`auth_success` set, from the
+    /// sizes of the encrypted packets after the key exchange): the point from which a shunt loses
+    /// nothing of ssh.log but a later attempt's outcome.
+    public func authenticationDecided(slot: UInt32) -> Bool { infos[Int(slot)].authSuccess != nil }
+
     /// After a delivery: writes the record when an authentication succeeded in it.
     /// - Returns: whether the analyzer should be disabled (`disable_analyzer_after_detection`).
     public mutating func afterDelivery(connection c: Connection, logs: inout LogStreams) -> Bool {
