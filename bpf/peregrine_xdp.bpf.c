@@ -99,10 +99,14 @@ int peregrine_xdp(struct xdp_md *ctx) {
     }
 
     __u32 hash = peregrine_hash_key(&flow.key, peregrine_config.hash_seed);
-    if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32)) == 0) {
-        void *meta = (void *)(long)ctx->data_meta;
+    /* The hash and the capture time go into the metadata (struct peregrine_metadata). */
+    if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct peregrine_metadata)) == 0) {
+        struct peregrine_metadata *meta = (void *)(long)ctx->data_meta;
         void *data = (void *)(long)ctx->data;
-        if (meta + sizeof(__u32) <= data) *(__u32 *)meta = hash;
+        if ((void *)(meta + 1) <= data) {
+            meta->timestamp_ns = bpf_ktime_get_ns();
+            meta->hash = hash;
+        }
     } else {
         count(PEREGRINE_COUNTER_NO_METADATA);
     }

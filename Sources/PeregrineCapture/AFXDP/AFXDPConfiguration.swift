@@ -11,7 +11,8 @@ import Glibc
 /// ring with two workers on two busy cores, 16384 frames shared by two sockets lost nothing.
 public struct AFXDPConfiguration: Sendable, Equatable {
     /// The headroom the kernel keeps before every received frame (`XDP_PACKET_HEADROOM`): where the XDP
-    /// program's metadata (the flow hash, 4 bytes) sits, and why a frame holds `frameSize - 256` bytes.
+    /// program's metadata (`struct peregrine_metadata`: capture time and flow hash, 12 bytes) sits,
+    /// and why a frame holds `frameSize - 256` bytes.
     public static let kernelHeadroom = 256
 
     /// Frames of the UMEM per socket.

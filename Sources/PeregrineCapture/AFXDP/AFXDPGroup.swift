@@ -42,6 +42,8 @@ public final class AFXDPGroup {
     public let interface: NetworkInterface
     /// The layout the sockets were opened in.
     public let layout: AFXDPLayout
+    /// Where the program runs: in the driver (`.native`) or on the skb (`.generic`).
+    public let mode: XDPProgram.AttachMode
     /// The XDP program; `program.count(_:)` reads its per-CPU counters (frames seen, redirected,
     /// passed for want of a socket, …).
     public let program: XDPProgram
@@ -127,6 +129,7 @@ public final class AFXDPGroup {
         }
         self.interface = interface
         self.layout = layout
+        self.mode = mode
         self.sources = sources
     }
 
