@@ -30,7 +30,7 @@ struct ConfigurationFileTests {
         #expect(s.ring.frameSize == 2048)
         #expect(s.ring.blockTimeoutMilliseconds == 10)
         #expect(s.umem.frameSize == 4096 && s.umem.frameCount == 4096)
-        #expect(s.umem.fillRingSize == 2048 && s.umem.completionRingSize == 2048 && s.umem.rxRingSize == 2048)
+        #expect(s.umem.fillRingSize == 4096 && s.umem.completionRingSize == 2048 && s.umem.rxRingSize == 2048)
         #expect(s.engine.localNetworks.map(\.description) == ["10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32"])
         #expect(s.engine.privateAddressSpaceIsLocal)
         #expect(s.engine.maxConnections == 262_144)

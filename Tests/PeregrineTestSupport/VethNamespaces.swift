@@ -28,15 +28,16 @@ public final class VethNamespaces: Sendable {
 
     /// Creates the namespaces and a veth pair whose two ends have `queues` active transmit and receive
     /// queues each (a plain veth has one active; the sender's transmit queue, picked by flow hash, is
-    /// the queue a frame arrives on at the peer).
-    public init(queues: Int = 1) throws {
+    /// the queue a frame arrives on at the peer). `prefix` starts the namespaces' names, so that a
+    /// suite's leftovers can be told apart (`ip netns list`).
+    public init(queues: Int = 1, prefix: String = "prg") throws {
         let serial = Self.counterLock.withLock {
             Self.counter += 1
             return Self.counter
         }
         let tag = "\(getpid())-\(serial)"
-        senderNamespace = "prg-send-\(tag)"
-        captureNamespace = "prg-cap-\(tag)"
+        senderNamespace = "\(prefix)-send-\(tag)"
+        captureNamespace = "\(prefix)-cap-\(tag)"
         do {
             try Self.run("ip", "netns", "add", senderNamespace)
             try Self.run("ip", "netns", "add", captureNamespace)
