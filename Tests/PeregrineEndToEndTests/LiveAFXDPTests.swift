@@ -36,10 +36,13 @@ import Testing
         config.captureMode = .afXDP
         config.bpfDirectory = try BPFTestObjects.directory()
         try config.load(script: "misc/stats")
+        // Each capture namespace has its own loopback, so the port cannot clash with another test's.
+        config.metricsAddress = "127.0.0.1:9911"
         let capture = LiveRunTests.LiveCapture(veth: veth, configuration: config)
         Thread.sleep(forTimeInterval: 1)  // sockets bound, program attached
         let sent = try veth.replay([trace])
-        Thread.sleep(forTimeInterval: 1)
+        Thread.sleep(forTimeInterval: 2)  // the workers publish their readings about once a second
+        let exposition = try veth.inCaptureNamespace { try MetricsClient.fetch("127.0.0.1:9911") }
         let outcome = capture.finish()
         #expect(outcome.error == nil, "\(outcome.error ?? "")")
         let summary = try #require(outcome.summary)
@@ -57,6 +60,18 @@ import Testing
         #expect(xdp[.packets] == total && xdp[.redirected] == total)
         #expect(xdp[.noSocket] == 0 && xdp[.noMetadata] == 0 && xdp[.filtered] == 0 && xdp[.shunted] == 0)
         #expect(xdp.receiveDropped == 0 && xdp.receiveRingFull == 0 && xdp.fillRingEmpty == 0 && xdp.invalidDescriptors == 0)
+
+        // The metrics: the program's counters per interface, the sockets' per worker.
+        func metric(_ line: String) -> Bool { exposition.split(separator: "\n").contains { $0 == line } }
+        #expect(metric("peregrine_xdp_program_redirected_total{interface=\"prgcap0\"} \(sent)"), "\(exposition)")
+        #expect(metric("peregrine_xdp_program_packets_total{interface=\"prgcap0\"} \(sent)"))
+        #expect(metric("peregrine_xdp_program_no_socket_total{interface=\"prgcap0\"} 0"))
+        for worker in 0..<workers {
+            for name in ["rx_dropped", "rx_ring_full", "fill_ring_empty", "invalid_descriptors"] {
+                #expect(metric("peregrine_xdp_\(name)_total{worker=\"\(worker)\"} 0"), "\(name)")
+            }
+        }
+        #expect(MetricsClient.workers(exposition).values.reduce(0) { $0 + $1.packets } == UInt64(sent))
 
         // stats.log: the workers' pkts_proc add up to the replay, pkts_dropped stays 0, pkts_link counts each frame.
         let stats = try String(contentsOfFile: live + "/stats.log", encoding: .utf8).split(separator: "\n")
