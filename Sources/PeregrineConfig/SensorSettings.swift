@@ -76,15 +76,15 @@ public struct UMEMSettings: Sendable, Equatable {
     /// Bytes per UMEM frame (chunk): a power of two from 2048 to the page size in aligned mode.
     public var frameSize = 4096
     /// Frames in each socket's UMEM.
-    public var frameCount = 4096
+    public var frameCount = 16384
     /// Entries of the fill ring (a power of two, at least `frameCount`: every frame can go back at once).
-    public var fillRingSize = 4096
+    public var fillRingSize = 16384
     /// Entries of the completion ring (a power of two).
     public var completionRingSize = 2048
     /// Entries of the RX ring (a power of two).
-    public var rxRingSize = 2048
+    public var rxRingSize = 8192
 
-    /// The defaults above: 16 MiB of UMEM per socket.
+    /// The defaults above (``AFXDPConfiguration``'s): 64 MiB of UMEM per socket.
     public init() {}
 
     /// The capture source's configuration with these sizes (the batch size and zero-copy preference
