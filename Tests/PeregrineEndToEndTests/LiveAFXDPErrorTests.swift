@@ -41,6 +41,32 @@ import Testing
                     + "programs with `make -C bpf` and install them") == true, "\(lines)")
     }
 
+    /// An object the verifier refuses (an XDP program reading the packet without a bounds check):
+    /// the line quotes the verifier's reason and says what to do.
+    @Test func aVerifierRejectionIsQuoted() throws {
+        guard VethNamespaces.skipReason == nil else { return }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("peregrine-bpf-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try """
+        #include <linux/bpf.h>
+        #include <bpf/bpf_helpers.h>
+        #include "peregrine_bpf.h"
+        const volatile struct peregrine_config peregrine_config SEC(".rodata.config") = {};
+        SEC("xdp") int peregrine_xdp(struct xdp_md *ctx) { return *(unsigned char *)(long)ctx->data; }
+        char LICENSE[] SEC("license") = "GPL";
+        """.write(toFile: directory + "/bad.bpf.c", atomically: true, encoding: .utf8)
+        try VethNamespaces.run(
+            "clang", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu",
+            "-I" + (try BPFTestObjects.directory()) + "/../include", "-c", directory + "/bad.bpf.c", "-o",
+            directory + "/peregrine_xdp.bpf.o")
+        guard let (status, lines) = try refusal(["-i", "prgcap0", "--bpf-dir", directory]) else { return }
+        #expect(status != 0 && lines.count == 1, "\(lines)")
+        let line = lines.first ?? ""
+        #expect(line.hasPrefix("peregrine: AF_XDP on prgcap0: loading BPF object \(directory)/peregrine_xdp.bpf.o failed"), "\(line)")
+        #expect(line.contains("verifier: ") && line.contains("rebuild the objects"), "\(line)")
+    }
+
     /// Root without capabilities: the program cannot be loaded.
     @Test func missingCapabilitiesAreNamed() throws {
         guard
