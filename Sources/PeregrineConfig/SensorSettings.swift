@@ -74,17 +74,17 @@ public struct CPUList: Sendable, Equatable {
 /// The shape of one AF_XDP socket's UMEM and rings (kernel `Documentation/networking/af_xdp.rst`).
 public struct UMEMSettings: Sendable, Equatable {
     /// Bytes per UMEM frame (chunk): a power of two from 2048 to the page size in aligned mode.
-    public var frameSize = 4096
+    public var frameSize = 2048
     /// Frames in each socket's UMEM.
-    public var frameCount = 16384
+    public var frameCount = 65536
     /// Entries of the fill ring (a power of two, at least `frameCount`: every frame can go back at once).
-    public var fillRingSize = 16384
+    public var fillRingSize = 65536
     /// Entries of the completion ring (a power of two).
     public var completionRingSize = 2048
     /// Entries of the RX ring (a power of two).
-    public var rxRingSize = 8192
+    public var rxRingSize = 32768
 
-    /// The defaults above (``AFXDPConfiguration``'s): 64 MiB of UMEM per socket.
+    /// The defaults above (``AFXDPConfiguration``'s): 128 MiB of UMEM per socket.
     public init() {}
 
     /// The capture source's configuration with these sizes (the batch size and zero-copy preference

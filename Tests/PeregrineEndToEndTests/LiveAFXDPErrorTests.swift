@@ -78,7 +78,7 @@ import Testing
         #expect(lines.first?.contains("CAP_BPF and CAP_NET_ADMIN") == true, "\(lines)")
     }
 
-    /// Without CAP_IPC_LOCK the UMEM (64 MiB by default) is charged to RLIMIT_MEMLOCK (8 MiB here).
+    /// Without CAP_IPC_LOCK the UMEM (128 MiB by default) is charged to RLIMIT_MEMLOCK (8 MiB here).
     @Test func aUMEMOverTheMemlockLimitNamesTheLimit() throws {
         let kibibytes = try VethNamespaces.run("sh", "-c", "ulimit -l").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let limit = Int(kibibytes), limit < 16 << 10 else {
