@@ -3,9 +3,9 @@
  * XDP program for AF_XDP capture: parses each frame (peregrine_hash.h), drops what the optional
  * drop filter names, drops and counts the packets of shunted flows per direction (their SYN, FIN and
  * RST still go through, so the worker sees the end of the connection or a new one on the same
- * 5-tuple), writes the symmetric flow hash into the
- * frame's metadata (4 bytes just before the packet, which an AF_XDP worker reads without hashing
- * again), and redirects the frame into the XSKMAP entry `hash % socket_count` (several sockets sharing
+ * 5-tuple), writes the capture time and the symmetric flow hash into the frame's metadata (struct
+ * peregrine_metadata, 12 bytes just before the packet: an AF_XDP worker reads both without hashing
+ * again, the hash at data - 4), and redirects the frame into the XSKMAP entry `hash % socket_count` (several sockets sharing
  * one queue), or with PEREGRINE_FEATURE_REDIRECT_BY_QUEUE into the entry of the frame's receive queue
  * (one socket per queue).
  *
@@ -129,10 +129,14 @@ int peregrine_xdp(struct xdp_md *ctx) {
     }
 
     __u32 hash = peregrine_hash_key(&flow.key, peregrine_config.hash_seed);
-    if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32)) == 0) {
-        void *meta = (void *)(long)ctx->data_meta;
+    /* The hash and the capture time go into the metadata (struct peregrine_metadata). */
+    if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct peregrine_metadata)) == 0) {
+        struct peregrine_metadata *meta = (void *)(long)ctx->data_meta;
         void *data = (void *)(long)ctx->data;
-        if (meta + sizeof(__u32) <= data) *(__u32 *)meta = hash;
+        if ((void *)(meta + 1) <= data) {
+            meta->timestamp_ns = bpf_ktime_get_ns();
+            meta->hash = hash;
+        }
     } else {
         count(PEREGRINE_COUNTER_NO_METADATA);
     }

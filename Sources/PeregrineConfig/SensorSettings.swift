@@ -27,7 +27,7 @@ public struct SensorSettings: Sendable {
     /// The TPACKET_V3 ring of each worker's socket on each interface: block size and count, frame size,
     /// block timeout. The fanout group comes from ``CaptureInterface/fanoutID``.
     public var ring = AFPacketConfiguration()
-    /// The AF_XDP UMEM and rings of each worker's socket (validated now, used by the AF_XDP source).
+    /// The AF_XDP UMEM and rings of each worker's socket (``UMEMSettings/afXDP`` gives the live run's).
     public var umem = UMEMSettings()
     /// Which logs are written. Rotation, compression and retention are `engine`'s
     /// (`rotationInterval`, `logCompression`, `logRetentionAge`, `logRetentionBytes`).
@@ -56,16 +56,6 @@ public struct CaptureInterface: Sendable, Equatable {
     }
 }
 
-/// How packets reach the workers.
-public enum CaptureMode: String, Sendable, CaseIterable {
-    /// TPACKET_V3 rings in a fanout group per interface.
-    case afPacket = "af_packet"
-    /// One AF_XDP socket per NIC queue.
-    case afXDP = "af_xdp"
-    /// AF_XDP where the driver supports it, AF_PACKET elsewhere.
-    case auto
-}
-
 /// A CPU list as the operator wrote it and the CPUs it names.
 public struct CPUList: Sendable, Equatable {
     /// The list as given (`"2-5,8"`), for messages.
@@ -84,18 +74,30 @@ public struct CPUList: Sendable, Equatable {
 /// The shape of one AF_XDP socket's UMEM and rings (kernel `Documentation/networking/af_xdp.rst`).
 public struct UMEMSettings: Sendable, Equatable {
     /// Bytes per UMEM frame (chunk): a power of two from 2048 to the page size in aligned mode.
-    public var frameSize = 4096
+    public var frameSize = 2048
     /// Frames in each socket's UMEM.
-    public var frameCount = 4096
-    /// Entries of the fill ring (a power of two).
-    public var fillRingSize = 2048
+    public var frameCount = 65536
+    /// Entries of the fill ring (a power of two, at least `frameCount`: every frame can go back at once).
+    public var fillRingSize = 65536
     /// Entries of the completion ring (a power of two).
     public var completionRingSize = 2048
     /// Entries of the RX ring (a power of two).
-    public var rxRingSize = 2048
+    public var rxRingSize = 32768
 
-    /// The defaults above: 16 MiB of UMEM per socket.
+    /// The defaults above (``AFXDPConfiguration``'s): 128 MiB of UMEM per socket.
     public init() {}
+
+    /// The capture source's configuration with these sizes (the batch size and zero-copy preference
+    /// keep their defaults).
+    public var afXDP: AFXDPConfiguration {
+        var configuration = AFXDPConfiguration()
+        configuration.frameSize = frameSize
+        configuration.frameCount = frameCount
+        configuration.fillRingSize = fillRingSize
+        configuration.completionRingSize = completionRingSize
+        configuration.receiveRingSize = rxRingSize
+        return configuration
+    }
 
     /// UMEM bytes of one socket, `nil` on overflow.
     public var bytes: Int? {

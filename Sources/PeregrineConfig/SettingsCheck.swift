@@ -135,6 +135,12 @@ struct SettingsCheck {
         ] where size < 1 || size & (size - 1) != 0 {
             problem(Key.afXDP, "\(name) \(size) must be a power of two")
         }
+        if umem.fillRingSize < umem.frameCount {
+            problem(
+                Key.afXDP,
+                "fill_ring_size \(umem.fillRingSize) is smaller than frame_count \(umem.frameCount): every frame must "
+                    + "fit on the fill ring at once")
+        }
         checkMemory(
             key: Key.afXDP,
             perSocket: umem.frameSize.multipliedReportingOverflow(by: umem.frameCount),

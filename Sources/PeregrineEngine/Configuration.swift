@@ -84,6 +84,10 @@ public struct Configuration: Sendable {
     /// Live: the shape of each worker's TPACKET_V3 ring (block size and count, frame size, block
     /// timeout); the filter and fanout mode are set from the fields above.
     public var afPacket = AFPacketConfiguration()
+    /// Live: how packets reach the workers (`--capture`, `capture.mode`).
+    public var captureMode = CaptureMode.afPacket
+    /// Live, AF_XDP: each socket's UMEM and rings (`capture.af_xdp` in peregrine.yaml).
+    public var afXDP = AFXDPConfiguration()
     /// Live: the fanout group id of each interface by name (zeekctl's `af_packet_fanout_id`); an
     /// interface not named gets one derived from its index.
     public var fanoutGroups: [String: UInt16] = [:]
@@ -228,4 +232,15 @@ extension StringProtocol {
         if count >= 2, first == "\"", last == "\"" { return String(dropFirst().dropLast()) }
         return String(self)
     }
+}
+
+/// How packets reach the live workers (`--capture`, `capture.mode`).
+public enum CaptureMode: String, Sendable, CaseIterable {
+    /// TPACKET_V3 rings in a fanout group per interface.
+    case afPacket = "af_packet"
+    /// AF_XDP sockets fed by `bpf/peregrine_xdp.bpf.c`: one per receive queue when the interface has
+    /// as many queues as workers, all on queue 0 (the program picks `hash % workers`) when it has one.
+    case afXDP = "af_xdp"
+    /// AF_XDP when every interface allows it, else AF_PACKET, saying why on standard error.
+    case auto
 }

@@ -26,15 +26,17 @@ extension LiveRun {
             self.modes = modes
         }
 
-        /// The run's shunting figures: the workers' and the program's.
-        func report(workers: [ShuntSummary]) -> ShuntReport {
-            var report = ShuntReport()
-            report.workers = workers.reduce(ShuntSummary(), +)
-            report.kernelDropped = (try? program.count(.shunted)) ?? 0
-            report.kernelPassed = (try? program.count(.shuntPassed)) ?? 0
-            report.kernelPackets = (try? program.count(.packets)) ?? 0
-            return report
-        }
+    }
+
+    /// The run's shunting figures: the workers' and those of the program holding the shunt table
+    /// (AF_PACKET's own, or the AF_XDP group's).
+    static func shuntReport(program: XDPProgram, workers: [ShuntSummary]) -> ShuntReport {
+        var report = ShuntReport()
+        report.workers = workers.reduce(ShuntSummary(), +)
+        report.kernelDropped = (try? program.count(.shunted)) ?? 0
+        report.kernelPassed = (try? program.count(.shuntPassed)) ?? 0
+        report.kernelPackets = (try? program.count(.packets)) ?? 0
+        return report
     }
 
     /// What shunting did in a live run.

@@ -35,14 +35,19 @@ public final class ReopenFlag: Sendable {
     public func reopen() { request.request() }
 }
 
-/// `peregrine -i IFACE[,IFACE] [--workers N]`: live capture on TPACKET_V3 rings, one worker thread
-/// per ring, logs through the workers' rings to one writer thread.
+/// `peregrine -i IFACE[,IFACE] [--workers N] [--capture af_packet|af_xdp|auto]`: live capture on
+/// TPACKET_V3 rings or AF_XDP sockets, one worker thread per socket of each interface, logs through
+/// the workers' rings to one writer thread.
 ///
-/// Each interface gets its own fanout group of `workers` sockets (`PACKET_FANOUT_HASH`, flow
-/// affinity by the kernel's flow hash, which is symmetric: it orders the endpoints before hashing).
-/// Worker `i` reads socket `i` of every interface's group. With the same number of sockets in each
-/// group and the same symmetric hash, both directions of a flow land on the same index in every
-/// group, so the two halves of a tap, captured on two interfaces, meet in one worker.
+/// With AF_PACKET each interface gets its own fanout group of `workers` sockets (`PACKET_FANOUT_HASH`,
+/// flow affinity by the kernel's flow hash, which is symmetric: it orders the endpoints before
+/// hashing). With AF_XDP each interface gets an `AFXDPGroup`: its XDP program redirects every frame
+/// to one of `workers` sockets, by the project's symmetric hash on a single-queue interface, by
+/// receive queue (symmetric RSS) when the interface has one queue per worker
+/// (``afXDPLayout(interface:queues:workers:)``). Worker `i` reads socket `i` of every interface's
+/// group. With the same number of sockets in each group and the same symmetric hash, both
+/// directions of a flow land on the same index in every group, so the two halves of a tap,
+/// captured on two interfaces, meet in one worker.
 ///
 /// Worker threads are named `peregrine-wN`, pinned to the CPUs ``workerCPUs(list:workers:numaNode:)``
 /// picks (`--cpus`, or the interface's NUMA node), and build their worker after asking for memory
@@ -83,10 +88,55 @@ public final class LiveRun {
         public var workerCPUs: [Int]? = nil
         /// Shunting's figures when it was on (LiveRun+Shunt.swift).
         public var shunt: ShuntReport? = nil
+        /// The capture path used: `.afPacket` or `.afXDP` (never `.auto`).
+        public var captureMode = CaptureMode.afPacket
+        /// AF_XDP only: the sockets' and programs' counters. `kernelPackets` is then the frames the
+        /// sockets delivered plus the ones they dropped, `kernelDrops` those dropped.
+        public var xdp: XDP? = nil
+
+        /// What AF_XDP capture counted over every interface.
+        public struct XDP: Sendable {
+            /// `rx_dropped`: frames redirected to a socket and dropped by the kernel (no free frame on
+            /// the fill ring, or longer than a UMEM frame).
+            public var receiveDropped: UInt64 = 0
+            /// `rx_ring_full`: frames dropped because a worker's receive ring was full.
+            public var receiveRingFull: UInt64 = 0
+            /// `rx_fill_ring_empty_descs`, once per UMEM: times the kernel found no free frame (each
+            /// also counted in `receiveDropped`).
+            public var fillRingEmpty: UInt64 = 0
+            /// `rx_invalid_descs`: bad fill-ring entries (a bug, never traffic).
+            public var invalidDescriptors: UInt64 = 0
+            /// Times a worker waited for room on the fill ring (not a loss).
+            public var refillWaits: UInt64 = 0
+            /// The XDP programs' counters summed over CPUs and interfaces, indexed by
+            /// `XDPProgram.Counter.rawValue`.
+            public var program = [UInt64](repeating: 0, count: XDPProgram.Counter.allCases.count)
+            /// One line per interface: layout, mode, copy or zero-copy.
+            public var layouts: [String] = []
+
+            /// The program's count of `counter`.
+            public subscript(counter: XDPProgram.Counter) -> UInt64 { program[Int(counter.rawValue)] }
+
+            /// Every program counter with its name (`no_socket`), in the header's order.
+            public var programCounts: [(name: String, value: UInt64)] {
+                XDPProgram.Counter.allCases.map { ($0.name, self[$0]) }
+            }
+        }
     }
 
-    public init(configuration: Configuration) {
+    /// Where one-line notices go (AF_XDP falling back, generic mode): standard error by default.
+    let notice: @Sendable (String) -> Void
+
+    /// - Parameters:
+    ///   - notice: receives one-line notices about how capture was set up (`auto` falling back to
+    ///     AF_PACKET, generic XDP), without the `peregrine: ` prefix; standard error by default.
+    public init(configuration: Configuration, notice: (@Sendable (String) -> Void)? = nil) {
         self.configuration = configuration
+        self.notice =
+            notice ?? { line in
+                let text = "peregrine: " + line + "\n"
+                _ = text.withCString { write(2, $0, strlen($0)) }
+            }
     }
 
     /// How long a worker waits in `poll` for a block before checking the stop flag again.
@@ -101,6 +151,11 @@ public final class LiveRun {
     static let idleClockLag = Interval.seconds(1)
 
     /// Captures on `interfaces` until `stop` is set, then drains and returns.
+    ///
+    /// `configuration.captureMode` picks the sockets: `.afXDP` fails with the reason when AF_XDP
+    /// cannot be set up (no native XDP on a multi-queue interface, another XDP program attached,
+    /// missing objects or capabilities, a verifier rejection, queues and workers that do not match);
+    /// `.auto` then falls back to AF_PACKET for every interface and says why through `notice`.
     /// - Parameters:
     ///   - reopen: requests to reopen the log files (SIGHUP), served by the writer thread.
     ///   - notifier: systemd's notification socket when systemd started the process (``serveSystemd``).
@@ -114,6 +169,26 @@ public final class LiveRun {
     ) throws -> Summary {
         guard !interfaces.isEmpty else { throw EngineError("-i needs at least one interface") }
         guard configuration.workers >= 1 else { throw EngineError("--workers must be at least 1") }
+        let groups: CaptureGroups
+        switch configuration.captureMode {
+        case .afPacket:
+            groups = .afPacket(try openAFPacketGroups(interfaces))
+        case .afXDP:
+            groups = .afXDP(try openAFXDPGroups(interfaces))
+        case .auto:
+            do {
+                groups = .afXDP(try openAFXDPGroups(interfaces))
+            } catch let error as EngineError {
+                notice("\(error); capturing with AF_PACKET instead")
+                groups = .afPacket(try openAFPacketGroups(interfaces))
+            }
+        }
+        return try run(
+            groups, interfaces: interfaces, stop: stop, reopen: reopen, notifier: notifier, reloader: reloader)
+    }
+
+    /// One TPACKET_V3 fanout group of `workers` sockets per interface.
+    private func openAFPacketGroups(_ interfaces: [String]) throws -> [[AFPacketSource]] {
         var capture = configuration.afPacket
         capture.filter = configuration.captureFilter
         // One program for every group: the same hash and seed put both halves of a tap in one worker.
@@ -136,10 +211,20 @@ public final class LiveRun {
             }
         }
         withExtendedLifetime(fanoutProgram) {}
-        let shunt = try Self.attachShunting(configuration, interfaces: interfaces)
+        return groups
+    }
+
+    /// Runs the workers on `groups` until `stop`.
+    private func run(
+        _ groups: CaptureGroups, interfaces: [String], stop: StopFlag, reopen: ReopenFlag?, notifier: SystemdNotifier?,
+        reloader: Reloader?
+    ) throws -> Summary {
+        // Shunting: the AF_XDP program carries the shunt table; AF_PACKET gets a program of its own,
+        // kept attached (`shunt`) until the run ends.
+        let shunt = try groups.isAFPacket ? Self.attachShunting(configuration, interfaces: interfaces) : nil
+        let shuntProgram = shunt?.program ?? groups.shuntProgram
         let cpus = try Self.workerCPUs(
-            list: configuration.cpuList, workers: configuration.workers,
-            numaNode: groups.lazy.compactMap { $0[0].interface.numaNode }.first)
+            list: configuration.cpuList, workers: configuration.workers, numaNode: groups.numaNode)
         let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
         let logs = (0..<configuration.workers).map { _ in OfflineRun.makeLogStreams(configuration) }
         let writer = try OfflineRun.makeLogWriter(
@@ -147,12 +232,12 @@ public final class LiveRun {
         writer.start()
         let contexts = logs.indices.map { i in
             LiveWorker(
-                index: i, cpu: cpus?[i], sources: groups.map { $0[i] }, stop: stop, configuration: configuration,
+                index: i, cpu: cpus?[i], sources: groups.sources(ofWorker: i), stop: stop, configuration: configuration,
                 logs: logs[i], seed: i == 0 ? seed : seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15,
                 // stats.log/capture_loss.log `peer`: a standalone Zeek's name, or one per cluster worker.
                 peer: logs.count > 1 ? "worker-\(i + 1)" : "zeek")
         }
-        for context in contexts { context.shuntTable = shunt?.program.shuntTable }
+        for context in contexts { context.shuntTable = shuntProgram?.shuntTable }
         let mailboxes = contexts.map(\.requests)
         let schedule = ReportSchedule(configuration: configuration)
         let manager =
@@ -164,7 +249,9 @@ public final class LiveRun {
             }
         let pulses = contexts.map(\.pulse)
         let metrics = try configuration.metricsAddress.map {
-            try MetricsServer(address: $0, pulses: pulses, rings: logs.map(\.ring), writer: writer.health, stop: stop)
+            try MetricsServer(
+                address: $0, pulses: pulses, rings: logs.map(\.ring), writer: writer.health, stop: stop,
+                programs: Self.programs(of: groups))
         }
         metrics?.start()
         let threads = contexts.map { context in JoinableThread { context.run() } }
@@ -195,21 +282,30 @@ public final class LiveRun {
         summary.logRingFullWaits = written.ringFullWaits
         summary.lostLogRecords = written.lostRecords
         summary.logWriteError = written.firstError.map { "\($0)" }
-        summary.shunt = shunt?.report(workers: contexts.map(\.shuntSummary))
+        summary.shunt = shuntProgram.map { Self.shuntReport(program: $0, workers: contexts.map(\.shuntSummary)) }
+        // The AF_PACKET shunt program stays attached until here: its links detach it when released.
+        withExtendedLifetime(shunt) {}
         for context in contexts {
             summary.packets &+= context.packets
             summary.connections &+= context.connections
         }
-        for group in groups {
-            for source in group {
-                if let stats = try? source.statistics() {
-                    summary.kernelPackets &+= stats.packets
-                    summary.kernelDrops &+= stats.drops
-                }
-            }
+        for i in contexts.indices {
+            let totals = groups.sources(ofWorker: i).totals()
+            summary.kernelPackets &+= totals.link
+            summary.kernelDrops &+= totals.dropped
+        }
+        if case .afXDP(let groups) = groups {
+            summary.captureMode = .afXDP
+            summary.xdp = Self.xdpSummary(groups)
         }
         if let error = contexts.lazy.compactMap(\.failure).first { throw EngineError(error) }
         return summary
+    }
+
+    /// Each AF_XDP interface's program, for the metrics endpoint; none with AF_PACKET.
+    static func programs(of groups: CaptureGroups) -> [(interface: String, program: XDPProgram)] {
+        guard case .afXDP(let groups) = groups else { return [] }
+        return groups.map { ($0.interface.name, $0.program) }
     }
 
     /// The one-line error for a capture socket that could not be opened on `interface`, naming what
@@ -295,6 +391,15 @@ public final class LiveRun {
         /// that acknowledged data the worker never saw.
         let acks = Atomic<UInt64>(0)
         let gaps = Atomic<UInt64>(0)
+        /// AF_XDP only (`isXDP`): the sockets' `XDP_STATISTICS` totals, read with the kernel totals.
+        /// `fillRingEmpty` is per UMEM: workers sharing one each show its count.
+        let isXDP: Bool
+        let xdpReceiveDropped = Atomic<UInt64>(0)
+        let xdpReceiveRingFull = Atomic<UInt64>(0)
+        let xdpFillRingEmpty = Atomic<UInt64>(0)
+        let xdpInvalidDescriptors = Atomic<UInt64>(0)
+
+        init(isXDP: Bool) { self.isXDP = isXDP }
 
         func beat(packets count: UInt64) {
             packets.store(count, ordering: .relaxed)
@@ -359,11 +464,11 @@ public final class LiveRun {
     final class LiveWorker: @unchecked Sendable {
         let index: Int
         let cpu: Int?
-        let sources: [AFPacketSource]
+        let sources: WorkerSources
         let stop: StopFlag
         let requests = ReportRequests()
         /// What the service thread reads while the worker runs.
-        let pulse = WorkerPulse()
+        let pulse: WorkerPulse
         private let configuration: Configuration
         private let logs: LogStreams
         private let seed: UInt64
@@ -379,12 +484,13 @@ public final class LiveRun {
         private(set) var shuntSummary = ShuntSummary()
 
         init(
-            index: Int, cpu: Int?, sources: [AFPacketSource], stop: StopFlag, configuration: Configuration,
+            index: Int, cpu: Int?, sources: WorkerSources, stop: StopFlag, configuration: Configuration,
             logs: LogStreams, seed: UInt64, peer: String
         ) {
             self.index = index
             self.cpu = cpu
             self.sources = sources
+            if case .afXDP = sources { pulse = WorkerPulse(isXDP: true) } else { pulse = WorkerPulse(isXDP: false) }
             self.stop = stop
             self.configuration = configuration
             self.logs = logs
@@ -407,17 +513,12 @@ public final class LiveRun {
             worker.enableShunting(table: shuntTable)
             worker.reporting.peer = peer
             worker.reporting.requests = requests
-            // Read by this thread when its stats.log line is due (the kernel counters reset on
-            // each read; the source keeps the totals).
+            // Read by this thread when its stats.log line is due (AF_PACKET's kernel counters reset
+            // on each read; the source keeps the totals).
             let sources = self.sources
             worker.reporting.captureStatistics = {
-                var link: UInt64 = 0, dropped: UInt64 = 0
-                for source in sources {
-                    guard let s = try? source.statistics() else { continue }
-                    link &+= s.packets
-                    dropped &+= s.drops
-                }
-                return (link, dropped)
+                let totals = sources.totals()
+                return (totals.link, totals.dropped)
             }
             capture(worker)
             connections = worker.logs.connRecords
@@ -427,14 +528,15 @@ public final class LiveRun {
         /// The metrics endpoint's per-worker values (``MetricsServer``): kernel totals (the sources
         /// keep them across reads), connections held, log records.
         private func publishReadings(_ worker: Worker) {
-            var link: UInt64 = 0, drops: UInt64 = 0
-            for source in sources {
-                guard let s = try? source.statistics() else { continue }
-                link &+= s.packets
-                drops &+= s.drops
+            let totals = sources.totals()
+            pulse.kernelPackets.store(totals.link, ordering: .relaxed)
+            pulse.kernelDrops.store(totals.dropped, ordering: .relaxed)
+            if let xdp = totals.xdp {
+                pulse.xdpReceiveDropped.store(xdp.receiveDropped, ordering: .relaxed)
+                pulse.xdpReceiveRingFull.store(xdp.receiveRingFull, ordering: .relaxed)
+                pulse.xdpFillRingEmpty.store(xdp.fillRingEmpty, ordering: .relaxed)
+                pulse.xdpInvalidDescriptors.store(xdp.invalidDescriptors, ordering: .relaxed)
             }
-            pulse.kernelPackets.store(link, ordering: .relaxed)
-            pulse.kernelDrops.store(drops, ordering: .relaxed)
             pulse.flows.store(worker.flows.count, ordering: .relaxed)
             pulse.flowCapacity.store(worker.flows.capacity, ordering: .relaxed)
             pulse.records.store(worker.logs.records, ordering: .relaxed)
@@ -442,12 +544,14 @@ public final class LiveRun {
             pulse.gaps.store(worker.statistics.gaps, ordering: .relaxed)
         }
 
-        /// Reads blocks until a stop, then the blocks already filled, then flushes everything.
-        /// Between blocks it serves the manager's report requests; a round that found no block
-        /// moves network time to the wall clock (``LiveRun/idleClockLag`` behind).
+        /// Reads batches (a ring block, an XDP batch) until a stop, then the batches already filled,
+        /// then flushes everything. Between batches it serves the manager's report requests; a round
+        /// that found no batch moves network time to the wall clock (``LiveRun/idleClockLag`` behind).
         private func capture(_ worker: Worker) {
             var packets: UInt64 = 0
-            func process(_ batch: AFPacketBatch) {
+            // Generic over the batch type, specialised for each: the loop over a batch's frames is
+            // the inlined iterator of AFPacketBatch or AFXDPBatch, with no call per frame.
+            func process<Batch: Sequence<CapturedFrame>>(_ batch: Batch) {
                 for frame in batch {
                     guard let linkType = LinkType(rawValue: frame.linkType) else { continue }
                     packets &+= 1
@@ -457,7 +561,22 @@ public final class LiveRun {
                 }
             }
             let wait = sources.count == 1 ? LiveRun.pollMilliseconds : 1
-            do throws(AFPacketError) {
+            // One pass over every socket; the kind is switched on once per pass, not per frame.
+            func round(timeoutMilliseconds: Int32) throws -> Int {
+                var frames = 0
+                switch sources {
+                case .afPacket(let sources):
+                    for source in sources {
+                        frames += try source.withBatch(timeoutMilliseconds: timeoutMilliseconds) { process($0) }
+                    }
+                case .afXDP(let sources):
+                    for source in sources {
+                        frames += try source.withBatch(timeoutMilliseconds: timeoutMilliseconds) { process($0) }
+                    }
+                }
+                return frames
+            }
+            do {
                 var nextReading = Int64(0)
                 while !stop.isSet {
                     // Once per round (a ring block or an empty poll), not per packet.
@@ -467,17 +586,14 @@ public final class LiveRun {
                         nextReading = wall &+ 1_000_000_000
                         publishReadings(worker)
                     }
-                    var frames = 0
-                    for source in sources { frames += try source.withBatch(timeoutMilliseconds: wait, process) }
+                    let frames = try round(timeoutMilliseconds: wait)
                     worker.serveReportRequests()
                     if frames == 0 {
                         let wall = Worker.wallClock()
                         worker.advanceClock(to: Timestamp(nanoseconds: wall.nanoseconds &- LiveRun.idleClockLag.nanoseconds))
                     }
                 }
-                for source in sources {
-                    while try source.withBatch(timeoutMilliseconds: 0, process) > 0 {}
-                }
+                while try round(timeoutMilliseconds: 0) > 0 {}
             } catch {
                 failure = "\(error)"
             }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import PeregrineCapture
 import PeregrineCore
 import PeregrineLogs
 import PeregrineSystem
@@ -30,6 +31,14 @@ import Synchronization
 ///
 /// Capture loss in percent over a window is `100 * rate(gaps) / rate(acks)`, as capture_loss.log
 /// computes it per interval.
+/// | `peregrine_xdp_rx_dropped_total{worker}` | counter | AF_XDP: frames the kernel redirected to its sockets and dropped (no free UMEM frame, too long) |
+/// | `peregrine_xdp_rx_ring_full_total{worker}` | counter | AF_XDP: frames dropped because its receive ring was full |
+/// | `peregrine_xdp_fill_ring_empty_total{worker}` | counter | AF_XDP: times the kernel found its UMEM's fill ring empty (per UMEM: workers sharing one show the same count) |
+/// | `peregrine_xdp_invalid_descriptors_total{worker}` | counter | AF_XDP: invalid fill-ring entries (a bug) |
+/// | `peregrine_xdp_program_<counter>_total{interface}` | counter | AF_XDP: the XDP program's per-CPU counters summed: `packets`, `not_ip`, `filtered`, `shunted`, `shunt_passed`, `redirected`, `no_socket` (no socket in the entry: the frame went to the kernel stack, not to a worker), `no_metadata` |
+///
+/// The `xdp` metrics appear only when the run captures with AF_XDP; the program's are read from its
+/// map at scrape time (one `bpf_map_lookup_elem` per counter), the sockets' from the workers' readings.
 ///
 /// One thread serves one request at a time (a scrape every few seconds); it polls the listening
 /// socket with a timeout so that the run's stop ends it.
@@ -44,13 +53,18 @@ final class MetricsServer: @unchecked Sendable {
     private let rings: [ByteRing]
     private let writer: LogWriterHealth
     private let stop: StopFlag
+    private let programs: [(interface: String, program: XDPProgram)]
     private var last: [String: UInt64] = [:]
     private var thread: JoinableThread?
 
     /// Binds and listens on `address` (`HOST:PORT`; IPv6 hosts in brackets).
     /// - Throws: `EngineError` for a malformed address or a socket that cannot be bound.
-    init(address: String, pulses: [LiveRun.WorkerPulse], rings: [ByteRing], writer: LogWriterHealth, stop: StopFlag) throws {
+    init(
+        address: String, pulses: [LiveRun.WorkerPulse], rings: [ByteRing], writer: LogWriterHealth, stop: StopFlag,
+        programs: [(interface: String, program: XDPProgram)] = []
+    ) throws {
         self.address = address
+        self.programs = programs
         self.pulses = pulses
         self.rings = rings
         self.writer = writer
@@ -168,6 +182,19 @@ final class MetricsServer: @unchecked Sendable {
             registry.makeGauge(descriptor: connections, labels: labels).set(Int64(pulse.flows.load(ordering: .relaxed)))
             registry.makeGauge(descriptor: flowCapacity, labels: labels).set(
                 Int64(pulse.flowCapacity.load(ordering: .relaxed)))
+            if pulse.isXDP {
+                advance(xdpReceiveDropped, labels, to: pulse.xdpReceiveDropped.load(ordering: .relaxed))
+                advance(xdpReceiveRingFull, labels, to: pulse.xdpReceiveRingFull.load(ordering: .relaxed))
+                advance(xdpFillRingEmpty, labels, to: pulse.xdpFillRingEmpty.load(ordering: .relaxed))
+                advance(xdpInvalidDescriptors, labels, to: pulse.xdpInvalidDescriptors.load(ordering: .relaxed))
+            }
+        }
+        for (interface, program) in programs {
+            let labels = [("interface", interface)]
+            for counter in XDPProgram.Counter.allCases {
+                guard let value = try? program.count(counter) else { continue }
+                advance(programCounters[Int(counter.rawValue)], labels, to: value)
+            }
         }
         advance(writtenRecords, [], to: writer.records.load(ordering: .relaxed))
         advance(logBytes, [], to: writer.bytes.load(ordering: .relaxed))
@@ -186,6 +213,21 @@ final class MetricsServer: @unchecked Sendable {
     private let kernelDrops = MetricsServer.counter("kernel_drops", "Frames the kernel dropped because the worker's ring was full.")
     private let records = MetricsServer.counter("log_records", "Log records the worker wrote.")
     private let ringWaits = MetricsServer.counter("log_ring_full_waits", "Times the worker waited on a full log ring.")
+    private let xdpReceiveDropped = MetricsServer.counter(
+        "xdp_rx_dropped", "AF_XDP frames redirected to the worker's sockets and dropped by the kernel (no free UMEM frame, or too long).")
+    private let xdpReceiveRingFull = MetricsServer.counter(
+        "xdp_rx_ring_full", "AF_XDP frames dropped because the worker's receive ring was full.")
+    private let xdpFillRingEmpty = MetricsServer.counter(
+        "xdp_fill_ring_empty", "Times the kernel found the fill ring of the worker's UMEM empty (per UMEM).")
+    private let xdpInvalidDescriptors = MetricsServer.counter(
+        "xdp_invalid_descriptors", "Invalid descriptors on the worker's fill ring.")
+    private let programCounters = XDPProgram.Counter.allCases.map { counter in
+        MetricsServer.counter(
+            "xdp_program_" + counter.name,
+            counter == .noSocket
+                ? "Frames the XDP program found no socket for: passed to the kernel stack, not captured."
+                : "The XDP program's \(counter.name) counter, summed over CPUs.")
+    }
     private let connections = MetricNameDescriptor(
         namespace: "peregrine", metricName: "connections", unitName: "", helpText: "Connections in the worker's flow table.")
     private let flowCapacity = MetricNameDescriptor(

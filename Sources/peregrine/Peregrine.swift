@@ -72,6 +72,16 @@ struct Peregrine: ParsableCommand {
         help: "With -i: how each interface's fanout group spreads flows: hash (the kernel's symmetric hash) or ebpf (the project's symmetric hash program from bpf/).")
     var fanout: FanoutChoice = .hash
 
+    @Option(
+        name: .long,
+        help: """
+            With -i, how packets reach the workers: af_packet (TPACKET_V3 rings in a fanout group, the \
+            default), af_xdp (AF_XDP sockets fed by bpf/peregrine_xdp.bpf.c: one per receive queue, so \
+            --workers must equal the queue count, or all on a single-queue interface), or auto (AF_XDP, \
+            else AF_PACKET with the reason on stderr).
+            """)
+    var capture: CaptureMode?
+
     @Option(name: .long, help: "Directory of the bpf/ objects (default: $PEREGRINE_BPF_DIR, else beside the binary).")
     var bpfDir: String?
 
@@ -123,6 +133,7 @@ struct Peregrine: ParsableCommand {
     func overrides(_ names: [String]?) -> CommandLineOverrides {
         var flags = CommandLineOverrides()
         flags.interfaces = names
+        flags.captureMode = capture
         flags.ebpfFanout = fanout == .ebpf ? true : nil
         flags.bpfDirectory = bpfDir
         flags.workers = workers
@@ -144,6 +155,8 @@ struct Peregrine: ParsableCommand {
         var configuration = settings.engine
         configuration.afPacket = settings.ring
         configuration.disabledLogs = settings.logFiles.disabledLogs
+        configuration.captureMode = settings.captureMode
+        configuration.afXDP = settings.umem.afXDP
         configuration.metricsAddress = metrics ?? settings.metricsAddress.map { "\($0)" }
         for i in settings.interfaces { if let id = i.fanoutID { configuration.fanoutGroups[i.name] = id } }
         return configuration
@@ -163,6 +176,7 @@ struct Peregrine: ParsableCommand {
     func validate() throws {
         guard (workers ?? 1) >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard fanout == .hash || interfaces != nil else { throw ValidationError("--fanout applies to -i only") }
+        guard capture == nil || readFile == nil else { throw ValidationError("--capture applies to live capture (-i)") }
         guard cpus == nil || interfaces != nil else { throw ValidationError("--cpus applies to live capture (-i)") }
         guard metrics == nil || readFile == nil else { throw ValidationError("--metrics applies to live capture (-i)") }
         guard !shunt || readFile == nil else { throw ValidationError("--shunt applies to live capture (-i)") }
@@ -191,9 +205,6 @@ struct Peregrine: ParsableCommand {
                         return .failure(EngineError("\(problems)"))
                     }
                 }
-                if readFile == nil && settings.captureMode == .afXDP {
-                    throw EngineError("\(config): capture mode af_xdp is not available to peregrine -i yet; use af_packet or auto")
-                }
             } else {
                 configuration = Configuration()
                 for argument in arguments {
@@ -220,6 +231,7 @@ struct Peregrine: ParsableCommand {
                         throw ValidationError("\(error)")
                     }
                 }
+                configuration.captureMode = capture ?? .afPacket
             }
             // Checked here, not in validate(), which also runs before a tool such as `sizing`.
             guard (readFile == nil) != (names == nil || names!.isEmpty) else {
@@ -246,6 +258,14 @@ struct Peregrine: ParsableCommand {
                         + "\(summary.kernelDrops) dropped by the kernel; \(summary.packets) processed by \(workers) "
                         + "worker(s) (\(cpus)); \(summary.connections) connections; "
                         + "\(summary.logRingFullWaits) log ring full waits")
+                if let xdp = summary.xdp {
+                    printError("peregrine: AF_XDP " + xdp.layouts.joined(separator: "; "))
+                    printError(
+                        "peregrine: AF_XDP sockets: rx_dropped \(xdp.receiveDropped), rx_ring_full \(xdp.receiveRingFull), "
+                            + "fill ring empty \(xdp.fillRingEmpty), invalid descriptors \(xdp.invalidDescriptors), "
+                            + "refill waits \(xdp.refillWaits); XDP program: "
+                            + xdp.programCounts.map { "\($0.name) \($0.value)" }.joined(separator: ", "))
+                }
                 if let s = summary.shunt {
                     printError(
                         "peregrine: shunt: \(s.workers.shunted) connections shunted (\(s.workers.refused) refused), "
@@ -270,6 +290,8 @@ struct Peregrine: ParsableCommand {
         }
     }
 }
+
+extension CaptureMode: ExpressibleByArgument {}
 
 /// `--fanout`: how a live interface's fanout group spreads flows over the workers.
 enum FanoutChoice: String, ExpressibleByArgument {

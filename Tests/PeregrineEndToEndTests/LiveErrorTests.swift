@@ -7,10 +7,11 @@ import Testing
 /// missing interface, CPUs that do not exist, a link type it cannot decode, no permission. Each
 /// case runs the real executable inside a fresh network namespace.
 @Suite struct LiveErrorTests {
-    /// Runs `peregrine ARGUMENTS` in the capture namespace of a fresh veth pair (`prefix` goes
-    /// before the executable, e.g. a capability-dropping wrapper); `setUp` runs there first.
+    /// Runs `peregrine ARGUMENTS` in the capture namespace of a fresh veth pair with `queues` queues
+    /// (`prefix` goes before the executable, e.g. a capability-dropping wrapper); `setUp` runs there first.
     func refusal(
-        _ arguments: [String], prefix: [String] = [], setUp: (VethNamespaces) throws -> Void = { _ in }
+        _ arguments: [String], prefix: [String] = [], queues: Int = 1, namespacePrefix: String = "prg",
+        setUp: (VethNamespaces) throws -> Void = { _ in }
     ) throws -> (status: Int32, lines: [String])? {
         if let reason = VethNamespaces.skipReason {
             print("skipped: \(reason)")
@@ -20,7 +21,7 @@ import Testing
             print("skipped: the peregrine executable is not built next to the tests")
             return nil
         }
-        let veth = try VethNamespaces()
+        let veth = try VethNamespaces(queues: queues, prefix: namespacePrefix)
         defer { veth.tearDown() }
         try setUp(veth)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("peregrine-err-\(UUID())").path

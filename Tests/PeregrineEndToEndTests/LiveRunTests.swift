@@ -259,12 +259,18 @@ import Testing
         private var error: String?
         private var thread: JoinableThread?
 
-        init(veth: VethNamespaces, configuration: Configuration, notifier: SystemdNotifier? = nil) {
+        /// Captures on `interface` (the veth's capture end by default) in the capture namespace;
+        /// `notice` receives the run's notices (standard error by default).
+        init(
+            veth: VethNamespaces, configuration: Configuration, notifier: SystemdNotifier? = nil,
+            interface: String? = nil, notice: (@Sendable (String) -> Void)? = nil
+        ) {
             thread = JoinableThread { [self] in
                 do {
                     summary = try veth.inCaptureNamespace {
-                        try LiveRun(configuration: configuration).run(
-                            interfaces: [veth.captureInterface], stop: stop, reopen: reopen, notifier: notifier)
+                        try LiveRun(configuration: configuration, notice: notice).run(
+                            interfaces: [interface ?? veth.captureInterface], stop: stop, reopen: reopen,
+                            notifier: notifier)
                     }
                 } catch {
                     self.error = "\(error)"

@@ -113,4 +113,14 @@ enum peregrine_counter {
     PEREGRINE_COUNTER_COUNT = 8,
 };
 
+/* What the XDP program writes in a frame's metadata, the bytes just before the frame (the kernel
+ * copies them into the UMEM headroom): the flow hash right before the first byte, at data - 4, and
+ * before it the time the program saw the frame (bpf_ktime_get_ns, CLOCK_MONOTONIC), at data - 12.
+ * AF_XDP descriptors carry no time, so this is the frame's capture time. Packed: the metadata length
+ * must be a multiple of 4 (12), and the hash must stay at data - 4. */
+struct peregrine_metadata {
+    __u64 timestamp_ns;
+    __u32 hash;
+} __attribute__((packed));
+
 #endif

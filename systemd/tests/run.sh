@@ -8,7 +8,7 @@
 # accepted by the binary; and the release binary captures on a veth in a network namespace as an
 # unprivileged user holding exactly the unit's AmbientCapabilities, under the unit's system call
 # filter, address families, MemoryDenyWriteExecute= and NoNewPrivileges= (sandbox.py), and fails
-# without CAP_NET_RAW or AF_PACKET. systemd need not be PID 1. Skips with a one-line reason without
+# without CAP_NET_RAW or AF_PACKET; the same user and sandbox capture with AF_XDP. systemd need not be PID 1. Skips with a one-line reason without
 # root or the tools.
 set -euo pipefail
 
@@ -186,6 +186,40 @@ out=$(as_user "$without_raw" -- "$bin" -i prgsdcap0 --logdir "$logs" 2>&1) && rc
 check "without CAP_NET_RAW the socket is refused (negative control)" bash -c "$refused" _ "$rc" "$out"
 out=$(as_user "$setpriv_caps" --drop-family AF_PACKET -- "$bin" -i prgsdcap0 --logdir "$logs" 2>&1) && rc=0 || rc=$?
 check "without AF_PACKET in the filter the socket is refused (the sandbox is in force)" bash -c "$refused" _ "$rc" "$out"
+
+# AF_XDP the same way: the unit's capabilities load and attach the XDP program and bind the sockets,
+# inside the sandbox. The UMEMs are kept under the 8 MiB RLIMIT_MEMLOCK of a user without CAP_IPC_LOCK
+# (the unit lifts the limit with LimitMEMLOCK=infinity, which setpriv cannot).
+make -s -C "$root/bpf"
+xdp_logs=$scratch/live-xdp
+mkdir -p "$xdp_logs"
+chown 65534:65534 "$xdp_logs"
+printf 'capture:\n  af_xdp:\n    frame_count: 1024\n    fill_ring_size: 1024\n    rx_ring_size: 1024\n' >"$scratch/xdp.yaml"
+chmod 0644 "$scratch/xdp.yaml"
+as_user "$setpriv_caps" -- "$bin" --config "$scratch/xdp.yaml" -i prgsdcap0 --capture af_xdp \
+    --bpf-dir "$root/bpf/build" --workers 2 --logdir "$xdp_logs" >"$scratch/xdp.out" 2>&1 &
+capture_pid=$!
+# Ready when the program is attached (the sockets are in its map before it attaches).
+for _ in $(seq 100); do
+    ip -n "$cap" link show prgsdcap0 | grep -q ' xdp ' && break
+    kill -0 "$capture_pid" 2>/dev/null || break
+    sleep 0.1
+done
+sent=$(ip netns exec "$send" tcpreplay --topspeed -i prgsdsend0 Tests/Fixtures/Traces/demo/demo.pcap 2>&1 |
+    awk '/Successful packets:/ { print $3 }')
+sleep 1
+kill -TERM "$capture_pid" 2>/dev/null || true
+rc=0
+wait "$capture_pid" || rc=$?
+capture_pid=""
+out=$(cat "$scratch/xdp.out")
+# The program may also see what the sender's kernel sends of its own (IPv6 neighbour discovery).
+seen=$(sed -nE 's/.*XDP program: packets ([0-9]+),.*/\1/p' <<<"$out")
+redirected=$(sed -nE 's/.* redirected ([0-9]+), no_socket 0,.*/\1/p' <<<"$out")
+check "captures with AF_XDP as the unprivileged user in the sandbox: the $sent replayed packets redirected, none dropped" \
+    bash -c '[[ $1 -eq 0 && $3 -gt 0 && $4 -ge $3 && $5 == "$4" ]] &&
+        grep -q "AF_XDP sockets: rx_dropped 0, rx_ring_full 0, fill ring empty 0" <<<"$2"' \
+    _ "$rc" "$out" "${sent:-0}" "${seen:-0}" "${redirected:-x}"
 
 echo "systemd tests: $((checks - failures))/$checks checks passed"
 [[ $failures -eq 0 ]]

@@ -39,7 +39,8 @@ public enum AFXDPError: Error, Equatable, Sendable, CustomStringConvertible {
             if code == EINVAL { hint = " (does the interface have this queue? see ethtool -l)" }
             if code == EPERM { hint = " (AF_XDP sockets need CAP_NET_RAW and CAP_NET_ADMIN, or root)" }
             if code == ENOBUFS {
-                hint = " (the UMEM is charged to RLIMIT_MEMLOCK without CAP_IPC_LOCK: grant it or shrink the UMEM)"
+                hint = " (the UMEM is charged to RLIMIT_MEMLOCK without CAP_IPC_LOCK: grant CAP_IPC_LOCK, raise LimitMEMLOCK, "
+                    + "or shrink the UMEM, capture.af_xdp frame_count × frame_size)"
             }
             return "\(call) on \(interface) queue \(queue) failed: \(String(cString: strerror(code))) (errno \(code))\(hint)"
         case .program(let error):

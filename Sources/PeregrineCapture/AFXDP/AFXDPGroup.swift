@@ -42,6 +42,8 @@ public final class AFXDPGroup {
     public let interface: NetworkInterface
     /// The layout the sockets were opened in.
     public let layout: AFXDPLayout
+    /// Where the program runs: in the driver (`.native`) or on the skb (`.generic`).
+    public let mode: XDPProgram.AttachMode
     /// The XDP program; `program.count(_:)` reads its per-CPU counters (frames seen, redirected,
     /// passed for want of a socket, …).
     public let program: XDPProgram
@@ -56,12 +58,13 @@ public final class AFXDPGroup {
     ///   - bpfDirectory: where `peregrine_xdp.bpf.o` is (`BPFObject.directory(explicit:)`).
     ///   - seed: the flow hash seed (random in production, fixed in tests).
     ///   - mode: `.native` (in the driver) or `.generic` (on the skb; single-queue devices only).
+    ///   - shunt: whether the program's shunt table is on (``XDPProgram/shuntTable``).
     /// - Throws: `AFXDPError`: `.invalidConfiguration`, `.unsupportedInterface`, `.layoutRefused` for a
     ///   layout that would lose frames silently on this device, `.noNativeXDP`, `.socket`, `.program`
     ///   or `.system`. Whatever was opened before the failure is closed and detached.
     public init(
         interface interfaceName: String, layout: AFXDPLayout, configuration: AFXDPConfiguration,
-        bpfDirectory: String, seed: UInt32, mode: XDPProgram.AttachMode = .native
+        bpfDirectory: String, seed: UInt32, mode: XDPProgram.AttachMode = .native, shunt: Bool = false
     ) throws(AFXDPError) {
         try configuration.validate()
         let interface: NetworkInterface
@@ -84,7 +87,8 @@ public final class AFXDPGroup {
         if case .socketPerQueue = layout { redirect = .receiveQueue } else { redirect = .flowHash }
         do {
             program = try XDPProgram(
-                directory: bpfDirectory, seed: seed, socketCount: UInt32(layout.socketCount), redirect: redirect)
+                directory: bpfDirectory, seed: seed, socketCount: UInt32(layout.socketCount), redirect: redirect,
+                shunt: shunt)
         } catch {
             throw .program(error)
         }
@@ -127,6 +131,7 @@ public final class AFXDPGroup {
         }
         self.interface = interface
         self.layout = layout
+        self.mode = mode
         self.sources = sources
     }
 

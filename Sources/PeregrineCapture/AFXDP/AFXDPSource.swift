@@ -22,9 +22,8 @@ import PeregrineSystem
 /// }
 /// ```
 ///
-/// **Timestamps.** AF_XDP carries no per-frame receive time, so each batch is stamped with one
-/// `CLOCK_REALTIME` read taken when the batch is taken off the ring: frames of a batch share it, and
-/// it is later than the arrival by however long the frames waited in the ring.
+/// **Timestamps.** AF_XDP carries no per-frame receive time; the XDP program stamps each frame with
+/// `bpf_ktime_get_ns()` in its metadata, turned into wall-clock time per batch (see `AFXDPBatch`).
 ///
 /// **Frames and the fill ring.** The descriptors of a batch are taken off the receive ring before the
 /// callback runs; their frames return to the kernel on the fill ring after it, so a frame's bytes stay
@@ -47,6 +46,12 @@ public final class AFXDPSource {
     private let batchCapacity: Int
     private var delivered: UInt64 = 0
     private var refillWaits: UInt64 = 0
+    /// `AFXDPConfiguration.idlePauseMicroseconds`, in nanoseconds.
+    private let idlePauseNanoseconds: Int
+    /// CLOCK_MONOTONIC (ns) when a batch last had frames.
+    private var lastFramesAt = Int64.min
+    /// How long after the last frame an empty ring still counts as traffic flowing (pause, not poll).
+    private static let busyWindowNanoseconds: Int64 = 100_000_000
 
     /// Creates the socket over `umem` and binds it to (`interface`, `queue`) with
     /// `XDP_USE_NEED_WAKEUP`, zero-copy when `configuration.preferZeroCopy` and the driver allows it,
@@ -78,7 +83,13 @@ public final class AFXDPSource {
         self.socket = socket
         self.isZeroCopy = CPeregrineXDP_isZeroCopy(socket) != 0
         self.batchCapacity = configuration.batchSize
+        self.idlePauseNanoseconds = configuration.idlePauseMicroseconds * 1000
         self.descriptors = .allocate(capacity: configuration.batchSize)
+        // AFXDPBatch reads descriptors by these offsets from inlined code, which cannot name the C type.
+        precondition(
+            MemoryLayout<xdp_desc>.stride == AFXDPBatch.descriptorStride
+                && MemoryLayout<xdp_desc>.offset(of: \.addr) == 0 && MemoryLayout<xdp_desc>.offset(of: \.len) == 8,
+            "struct xdp_desc layout changed")
     }
 
     deinit {
@@ -101,31 +112,54 @@ public final class AFXDPSource {
     /// their frames back to the kernel.
     ///
     /// When none is waiting it sleeps in `poll` up to `timeoutMilliseconds` (which also wakes the
-    /// kernel when it asked for it, `XDP_USE_NEED_WAKEUP`) and looks once more. Returns the number of
+    /// kernel when it asked for it, `XDP_USE_NEED_WAKEUP`) and looks once more; within 100 ms of the
+    /// last frame it sleeps `AFXDPConfiguration.idlePauseMicroseconds` instead (`timeoutMilliseconds`
+    /// 0 never waits). Returns the number of
     /// frames delivered: 0 when the wait ended empty, the moment for timers and maintenance (style.md
-    /// §4.6). The frames are valid only inside `body`; all of a batch carry one timestamp (see the
+    /// §4.6). The frames are valid only inside `body`; each carries the time the XDP program saw it (see the
     /// type's notes). Two C calls per batch, none per frame.
     /// - Throws: `AFXDPError.system` when `poll` fails or reports an error on the socket.
     @discardableResult
     public func receive(
         max: Int, timeoutMilliseconds: Int32, _ body: (borrowing CapturedFrame) -> Void
     ) throws(AFXDPError) -> Int {
+        try withBatch(max: max, timeoutMilliseconds: timeoutMilliseconds) { batch in
+            for frame in batch { body(frame) }
+        }
+    }
+
+    /// Like `receive(max:timeoutMilliseconds:_:)`, but hands the whole batch to `body` at once, as
+    /// `AFPacketSource.withBatch` hands a ring block: the caller's loop over the frames is inlined
+    /// into its own module (`AFXDPBatch`), so the live workers' per-frame path has no call through a
+    /// closure (linux-capture-facts.md §6).
+    /// - Throws: `AFXDPError.system` when `poll` fails or reports an error on the socket.
+    @discardableResult
+    public func withBatch(
+        max: Int = .max, timeoutMilliseconds: Int32, _ body: (AFXDPBatch) -> Void
+    ) throws(AFXDPError) -> Int {
         let limit = UInt32(Swift.min(Swift.max(max, 0), batchCapacity))
         var count = CPeregrineXDP_receive(socket, descriptors, limit)
         if count == 0 {
-            try wait(timeoutMilliseconds: timeoutMilliseconds)
+            if timeoutMilliseconds > 0, idlePauseNanoseconds > 0, Self.monotonicNow() &- lastFramesAt < Self.busyWindowNanoseconds {
+                pause()
+            } else {
+                try wait(timeoutMilliseconds: timeoutMilliseconds)
+            }
             count = CPeregrineXDP_receive(socket, descriptors, limit)
             if count == 0 { return 0 }
         }
-        var now = timespec()
+        // The program stamps frames with CLOCK_MONOTONIC; the pair of clocks read here turns that
+        // into wall-clock time (NTP steps of the wall clock are followed from the next batch on).
+        var monotonic = timespec(), now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &monotonic)
         clock_gettime(CLOCK_REALTIME, &now)
-        let timestamp = Timestamp(seconds: Int64(now.tv_sec), nanoseconds: Int64(now.tv_nsec))
-        let area = umem.area
-        for i in 0..<Int(count) {
-            let descriptor = descriptors[i]
-            let bytes = UnsafeRawBufferPointer(start: area + Int(descriptor.addr), count: Int(descriptor.len))
-            body(CapturedFrame(bytes: bytes, wireLength: bytes.count, timestamp: timestamp, linkType: linkType))
-        }
+        let monotonicNow = Int64(monotonic.tv_sec) &* 1_000_000_000 &+ Int64(monotonic.tv_nsec)
+        let realtimeNow = Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
+        lastFramesAt = monotonicNow
+        body(
+            AFXDPBatch(
+                descriptors: UnsafeRawPointer(descriptors), count: Int(count), area: UnsafeRawPointer(umem.area),
+                monotonicNow: monotonicNow, realtimeNow: realtimeNow, linkType: linkType))
         // The fill ring has room for every frame of the UMEM (AFXDPConfiguration.validate), but the
         // kernel publishes how far it consumed the ring only when it flushes the receive rings, just
         // after making their frames visible (net/xdp/xsk.c, xsk_flush): a batch read in between can
@@ -149,6 +183,26 @@ public final class AFXDPSource {
     public static func flowHash(of frame: borrowing CapturedFrame) -> UInt32 {
         // Not nil: AF_XDP frames point into the UMEM.
         frame.bytes.baseAddress!.loadUnaligned(fromByteOffset: -MemoryLayout<UInt32>.size, as: UInt32.self)
+    }
+
+    /// While traffic flows, an empty ring is waited out with a short sleep rather than `poll`: a
+    /// worker woken by `poll` for every few frames spends most of its time waking up (measured 432-597
+    /// ns per frame against 101-121 with a 200 µs sleep, linux-capture-facts.md §3.4), and the wake-ups
+    /// land on the sending CPU. A driver in zero-copy mode that asked for a wake-up
+    /// (`XDP_USE_NEED_WAKEUP` on the fill ring) gets one first. The corresponding C calls are
+    /// `recvfrom(MSG_DONTWAIT)` and `nanosleep`.
+    private func pause() {
+        if CPeregrineXDP_fillNeedsWakeup(umem.handle) != 0 {
+            _ = recvfrom(descriptor, nil, 0, Int32(MSG_DONTWAIT), nil, nil)
+        }
+        var interval = timespec(tv_sec: 0, tv_nsec: idlePauseNanoseconds)
+        _ = nanosleep(&interval, nil)
+    }
+
+    private static func monotonicNow() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
     }
 
     /// Waits in `poll` for frames; EINTR is a wake-up like any other.
@@ -182,6 +236,91 @@ public final class AFXDPSource {
         statistics.delivered = delivered
         statistics.refillWaits = refillWaits
         return statistics
+    }
+}
+
+/// The frames of one AF_XDP receive batch, borrowed until the `withBatch` callback that receives them
+/// returns (their UMEM frames then go back on the fill ring).
+///
+/// Iterating yields `CapturedFrame`s pointing into the UMEM; nothing is copied or allocated. Unlike
+/// AF_PACKET, XDP sees a frame before the stack takes a VLAN tag out, so tags are in place.
+///
+/// **Timestamps.** AF_XDP descriptors carry no time; the XDP program writes `bpf_ktime_get_ns()`
+/// (CLOCK_MONOTONIC) into each frame's metadata (`struct peregrine_metadata`, 12 bytes before the
+/// frame), which becomes wall-clock time by the offset between the two clocks read when the batch
+/// is taken. A frame whose stamp is not a time of the last minute before the batch (the program had
+/// no metadata room, counted as `no_metadata`, and the headroom holds stale bytes) gets the batch's
+/// wall-clock time instead.
+@frozen
+public struct AFXDPBatch: Sequence {
+    /// `sizeof(struct xdp_desc)`: `addr` (u64) at 0, `len` (u32) at 8, `options` (u32) at 12
+    /// (`<linux/if_xdp.h>`); checked against the C type when a source opens.
+    @usableFromInline static let descriptorStride = 16
+    @usableFromInline let descriptors: UnsafeRawPointer
+    /// The number of frames in the batch.
+    public let count: Int
+    @usableFromInline let area: UnsafeRawPointer
+    /// CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds, read when the batch was taken.
+    @usableFromInline let monotonicNow: Int64
+    @usableFromInline let realtimeNow: Int64
+    @usableFromInline let linkType: UInt32
+
+    @usableFromInline
+    init(
+        descriptors: UnsafeRawPointer, count: Int, area: UnsafeRawPointer, monotonicNow: Int64, realtimeNow: Int64,
+        linkType: UInt32
+    ) {
+        self.descriptors = descriptors
+        self.count = count
+        self.area = area
+        self.monotonicNow = monotonicNow
+        self.realtimeNow = realtimeNow
+        self.linkType = linkType
+    }
+
+    /// An iterator over the batch's frames, in ring order.
+    @inlinable
+    public func makeIterator() -> Iterator {
+        Iterator(batch: self, index: 0)
+    }
+
+    /// The exact number of frames, `count`.
+    @inlinable
+    public var underestimatedCount: Int { count }
+
+    /// Walks the batch's descriptors.
+    @frozen
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline let batch: AFXDPBatch
+        @usableFromInline var index: Int
+
+        @inlinable
+        init(batch: AFXDPBatch, index: Int) {
+            self.batch = batch
+            self.index = index
+        }
+
+        // Inlinable so the engine's per-packet loop (another module) does not call out for each frame
+        // (linux-capture-facts.md §6: cross-module calls with loops are not inlined otherwise).
+        /// The next frame; `nil` after the last.
+        @inlinable
+        public mutating func next() -> CapturedFrame? {
+            guard index < batch.count else { return nil }
+            // The stride is a literal here: a `static let` read from inlined code goes through its
+            // lazy initialiser's accessor.
+            let descriptor = batch.descriptors + index &* 16
+            index &+= 1
+            let address = descriptor.loadUnaligned(as: UInt64.self)
+            let length = Int(descriptor.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            let data = batch.area + Int(truncatingIfNeeded: address)
+            // struct peregrine_metadata: the program's CLOCK_MONOTONIC stamp at data - 12.
+            let stamp = Int64(bitPattern: data.loadUnaligned(fromByteOffset: -12, as: UInt64.self))
+            let age = batch.monotonicNow &- stamp
+            let time = age >= 0 && age < 60_000_000_000 ? batch.realtimeNow &- age : batch.realtimeNow
+            return CapturedFrame(
+                bytes: UnsafeRawBufferPointer(start: data, count: length), wireLength: length,
+                timestamp: Timestamp(nanoseconds: time), linkType: batch.linkType)
+        }
     }
 }
 

@@ -23,6 +23,21 @@ public final class XDPProgram {
     /// The program's per-CPU counters (`enum peregrine_counter` in `bpf/include/peregrine_bpf.h`).
     public enum Counter: UInt32, CaseIterable, Sendable {
         case packets = 0, notIP, filtered, shunted, shuntPassed, redirected, noSocket, noMetadata
+
+        /// The counter's name in the metrics and the run's summary, as `enum peregrine_counter`
+        /// spells it (`PEREGRINE_COUNTER_NO_SOCKET` → `no_socket`).
+        public var name: String {
+            switch self {
+            case .packets: return "packets"
+            case .notIP: return "not_ip"
+            case .filtered: return "filtered"
+            case .shunted: return "shunted"
+            case .shuntPassed: return "shunt_passed"
+            case .redirected: return "redirected"
+            case .noSocket: return "no_socket"
+            case .noMetadata: return "no_metadata"
+            }
+        }
     }
 
     /// Where the program runs.

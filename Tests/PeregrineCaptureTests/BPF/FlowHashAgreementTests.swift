@@ -92,11 +92,12 @@ import Testing
     ) throws -> UInt32 {
         let (returnValue, output) = try object.testRun(program: program, packet: packet)
         guard xdp else { return returnValue }
-        guard returnValue == Self.xdpPass, output.count == packet.count + 4 else {
+        // struct peregrine_metadata (12 bytes): the capture time, then the hash just before the packet.
+        guard returnValue == Self.xdpPass, output.count == packet.count + 12 else {
             tally.mismatches.append("\(name): XDP returned \(returnValue) with \(output.count) bytes")
             return 0
         }
-        return output.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+        return output.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
     }
 
     /// Loads `file` as `peregrine` would. The drop filter and shunt table are switched on (with
