@@ -251,7 +251,7 @@ public final class LiveRun {
         let metrics = try configuration.metricsAddress.map {
             try MetricsServer(
                 address: $0, pulses: pulses, rings: logs.map(\.ring), writer: writer.health, stop: stop,
-                programs: Self.programs(of: groups))
+                programs: Self.programs(of: groups) + (shunt.map { [(interfaces.joined(separator: ","), $0.program)] } ?? []))
         }
         metrics?.start()
         let threads = contexts.map { context in JoinableThread { context.run() } }
@@ -391,6 +391,10 @@ public final class LiveRun {
         /// that acknowledged data the worker never saw.
         let acks = Atomic<UInt64>(0)
         let gaps = Atomic<UInt64>(0)
+        /// Shunting: connections handed to the kernel, and the packets it dropped for them that the
+        /// worker took back into conn.log (at each shunt's end).
+        let shunted = Atomic<UInt64>(0)
+        let shuntRestoredPackets = Atomic<UInt64>(0)
         /// AF_XDP only (`isXDP`): the sockets' `XDP_STATISTICS` totals, read with the kernel totals.
         /// `fillRingEmpty` is per UMEM: workers sharing one each show its count.
         let isXDP: Bool
@@ -542,6 +546,10 @@ public final class LiveRun {
             pulse.records.store(worker.logs.records, ordering: .relaxed)
             pulse.acks.store(worker.statistics.acks, ordering: .relaxed)
             pulse.gaps.store(worker.statistics.gaps, ordering: .relaxed)
+            if let shunting = worker.shunting {
+                pulse.shunted.store(shunting.summary.shunted, ordering: .relaxed)
+                pulse.shuntRestoredPackets.store(shunting.summary.packets, ordering: .relaxed)
+            }
         }
 
         /// Reads batches (a ring block, an XDP batch) until a stop, then the batches already filled,

@@ -21,6 +21,8 @@ import Synchronization
 /// | `peregrine_flow_table_capacity{worker}` | gauge | the most connections its table holds |
 /// | `peregrine_tcp_acks_total{worker}` | counter | ACKs of new TCP data (capture_loss.log's `acks`) |
 /// | `peregrine_tcp_gaps_total{worker}` | counter | those that acknowledged data never seen (`gaps`) |
+/// | `peregrine_shunted_connections_total{worker}` | counter | connections it shunted to the kernel (`--shunt`) |
+/// | `peregrine_shunt_restored_packets_total{worker}` | counter | packets the kernel dropped for them, back in conn.log |
 /// | `peregrine_log_records_total{worker}` | counter | log records it wrote |
 /// | `peregrine_log_ring_full_waits_total{worker}` | counter | times it waited on a full log ring |
 /// | `peregrine_log_written_records_total` | counter | records the writer thread wrote to files |
@@ -37,7 +39,9 @@ import Synchronization
 /// | `peregrine_xdp_invalid_descriptors_total{worker}` | counter | AF_XDP: invalid fill-ring entries (a bug) |
 /// | `peregrine_xdp_program_<counter>_total{interface}` | counter | AF_XDP: the XDP program's per-CPU counters summed: `packets`, `not_ip`, `filtered`, `shunted`, `shunt_passed`, `redirected`, `no_socket` (no socket in the entry: the frame went to the kernel stack, not to a worker), `no_metadata` |
 ///
-/// The `xdp` metrics appear only when the run captures with AF_XDP; the program's are read from its
+/// The `xdp` socket metrics appear only when the run captures with AF_XDP, the program's also when it
+/// shunts under AF_PACKET (label `interface`: every interface, comma-separated, for that one program);
+/// the program's are read from its
 /// map at scrape time (one `bpf_map_lookup_elem` per counter), the sockets' from the workers' readings.
 ///
 /// One thread serves one request at a time (a scrape every few seconds); it polls the listening
@@ -177,6 +181,8 @@ final class MetricsServer: @unchecked Sendable {
             advance(kernelDrops, labels, to: pulse.kernelDrops.load(ordering: .relaxed))
             advance(records, labels, to: pulse.records.load(ordering: .relaxed))
             advance(ringWaits, labels, to: rings[i].fullWaits)
+            advance(shunted, labels, to: pulse.shunted.load(ordering: .relaxed))
+            advance(shuntRestored, labels, to: pulse.shuntRestoredPackets.load(ordering: .relaxed))
             advance(acks, labels, to: pulse.acks.load(ordering: .relaxed))
             advance(gaps, labels, to: pulse.gaps.load(ordering: .relaxed))
             registry.makeGauge(descriptor: connections, labels: labels).set(Int64(pulse.flows.load(ordering: .relaxed)))
@@ -233,6 +239,9 @@ final class MetricsServer: @unchecked Sendable {
     private let flowCapacity = MetricNameDescriptor(
         namespace: "peregrine", metricName: "flow_table_capacity", unitName: "",
         helpText: "The most connections the worker's flow table holds; when full, the longest idle is evicted.")
+    private let shunted = MetricsServer.counter("shunted_connections", "Connections the worker shunted to the kernel.")
+    private let shuntRestored = MetricsServer.counter(
+        "shunt_restored_packets", "Packets the kernel dropped for shunted connections, taken back into conn.log.")
     private let acks = MetricsServer.counter("tcp_acks", "ACKs of new TCP data the worker saw (capture_loss.log acks).")
     private let gaps = MetricsServer.counter(
         "tcp_gaps", "ACKs of TCP data the worker never saw (capture_loss.log gaps): loss before the sensor or in it.")

@@ -15,9 +15,15 @@ import Testing
     static let trace = TraceTests.root.appendingPathComponent("Tests/Fixtures/Traces/shunt/tls-ssh-bulk.pcap").path
 
     /// The `encrypted` rule, and the byte threshold alone (64 KiB: the TLS download and the SSH
-    /// upload pass it, the small HTTP connection does not).
-    @Test(arguments: [ShuntPolicy(enabled: true, encrypted: true, bytes: 0), ShuntPolicy(enabled: true, encrypted: false, bytes: 64 << 10)])
-    func shuntedConnectionsKeepTheOfflineConnLog(policy: ShuntPolicy) throws {
+    /// upload pass it, the small HTTP connection does not), under AF_PACKET capture (the program
+    /// attached for the shunt table alone); and the `encrypted` rule under AF_XDP capture (the
+    /// capture program's own shunt table).
+    @Test(arguments: [
+        (ShuntPolicy(enabled: true, encrypted: true, bytes: 0), CaptureMode.afPacket),
+        (ShuntPolicy(enabled: true, encrypted: false, bytes: 64 << 10), CaptureMode.afPacket),
+        (ShuntPolicy(enabled: true, encrypted: true, bytes: 0), CaptureMode.afXDP),
+    ])
+    func shuntedConnectionsKeepTheOfflineConnLog(policy: ShuntPolicy, capture mode: CaptureMode) throws {
         if let reason = VethNamespaces.skipReason {
             print("skipped: \(reason)")
             return
@@ -39,12 +45,16 @@ import Testing
         config.logDirectory = live
         config.bpfDirectory = try BPFTestObjects.directory()
         config.shunt = policy
+        config.captureMode = mode
+        let address = "127.0.0.1:\(40_000 + Int(getpid()) % 10_000 + (mode == .afXDP ? 1 : 0))"
+        config.metricsAddress = address
         let capture = LiveRunTests.LiveCapture(veth: veth, configuration: config)
         Thread.sleep(forTimeInterval: 1)  // sockets bound, XDP program attached
         // 550 packets at 2,000/s: the workers see a handshake end (a ring block retires within 10 ms)
         // long before the bulk that follows it has passed.
         let sent = try veth.replay([Self.trace], packetsPerSecond: 2000)
-        Thread.sleep(forTimeInterval: 1)
+        Thread.sleep(forTimeInterval: 2)  // the workers publish their readings about once a second
+        let exposition = try veth.inCaptureNamespace { try MetricsClient.fetch(address) }
         let outcome = capture.finish()
         #expect(outcome.error == nil)
         let summary = try #require(outcome.summary)
@@ -61,6 +71,13 @@ import Testing
         #expect(summary.packets == UInt64(sent) - shunt.kernelDropped)
         #expect(summary.kernelPackets == summary.packets && summary.kernelDrops == 0)
         #expect(shunt.workers.packets == shunt.kernelDropped)
+        // The metrics during the run: both shunts, and the program's drops so far.
+        func total(_ metric: String) -> UInt64 {
+            exposition.split(separator: "\n").filter { $0.hasPrefix(metric + "{") }
+                .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0) { $0 + UInt64($1) }
+        }
+        #expect(total("peregrine_shunted_connections_total") == 2, "\(exposition)")
+        #expect(total("peregrine_xdp_program_shunted_total") == shunt.kernelDropped)
 
         let expected = try helper.rows(offline)["conn.log"] ?? [], got = try helper.rows(live)["conn.log"] ?? []
         #expect(expected.count == 3)
