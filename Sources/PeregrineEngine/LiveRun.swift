@@ -480,7 +480,7 @@ public final class LiveRun {
         /// Frames processed and conn.log records written, read after the thread ended.
         private(set) var packets: UInt64 = 0
         private(set) var connections: UInt64 = 0
-        /// A capture error that ended this worker early.
+        /// A capture error that ended this worker early, and with it the run.
         private(set) var failure: String?
         /// The kernel's shunt table when shunting is on, set before the thread starts; what the
         /// worker shunted, read after it ended.
@@ -604,6 +604,9 @@ public final class LiveRun {
                 while try round(timeoutMilliseconds: 0) > 0 {}
             } catch {
                 failure = "\(error)"
+                // The whole run ends (and exits non-zero, which systemd restarts): a sensor with a
+                // worker that stopped capturing would miss that worker's share of the flows.
+                stop.stop()
             }
             worker.serveReportRequests()
             worker.finishAll()
