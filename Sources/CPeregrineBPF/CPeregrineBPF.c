@@ -235,18 +235,23 @@ int CPeregrineBPF_sumPerCPUCounter(int map_descriptor, uint32_t index, uint64_t 
     return 0;
 }
 
+/* A zeroed per-CPU value array of the shunt map (one entry per possible CPU), or NULL with errno set. */
+static struct peregrine_shunt_counts *shunt_values(int *cpus) {
+    *cpus = libbpf_num_possible_cpus();
+    if (*cpus < 0) {
+        errno = -*cpus;
+        return NULL;
+    }
+    struct peregrine_shunt_counts *values = calloc((size_t)*cpus, sizeof(*values));
+    if (!values) errno = ENOMEM;
+    return values;
+}
+
 int CPeregrineBPF_shuntAdd(int map_descriptor, const struct peregrine_flow_key *key,
                            const struct peregrine_shunt_counts *start) {
-    int cpus = libbpf_num_possible_cpus();
-    if (cpus < 0) {
-        errno = -cpus;
-        return -1;
-    }
-    struct peregrine_shunt_counts *values = calloc((size_t)cpus, sizeof(*values));
-    if (!values) {
-        errno = ENOMEM;
-        return -1;
-    }
+    int cpus;
+    struct peregrine_shunt_counts *values = shunt_values(&cpus);
+    if (!values) return -1;
     for (int cpu = 0; cpu < cpus; cpu++) {
         values[cpu].ab.seq_last = start->ab.seq_last;
         values[cpu].ab.ack_last = start->ab.ack_last;
@@ -280,16 +285,9 @@ static void add_direction(struct peregrine_shunt_direction *total, const struct 
 
 int CPeregrineBPF_shuntRead(int map_descriptor, const struct peregrine_flow_key *key, int remove,
                             struct peregrine_shunt_counts *total) {
-    int cpus = libbpf_num_possible_cpus();
-    if (cpus < 0) {
-        errno = -cpus;
-        return -1;
-    }
-    struct peregrine_shunt_counts *values = calloc((size_t)cpus, sizeof(*values));
-    if (!values) {
-        errno = ENOMEM;
-        return -1;
-    }
+    int cpus;
+    struct peregrine_shunt_counts *values = shunt_values(&cpus);
+    if (!values) return -1;
     int result = remove ? bpf_map_lookup_and_delete_elem(map_descriptor, key, values)
                         : bpf_map_lookup_elem(map_descriptor, key, values);
     if (result < 0) {
