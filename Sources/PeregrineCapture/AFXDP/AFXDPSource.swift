@@ -140,7 +140,7 @@ public final class AFXDPSource {
         let limit = UInt32(Swift.min(Swift.max(max, 0), batchCapacity))
         var count = CPeregrineXDP_receive(socket, descriptors, limit)
         if count == 0 {
-            if timeoutMilliseconds > 0, idlePauseNanoseconds > 0, Self.monotonicNow() &- lastFramesAt < Self.busyWindowNanoseconds {
+            if timeoutMilliseconds > 0, idlePauseNanoseconds > 0, Self.nanoseconds(CLOCK_MONOTONIC) &- lastFramesAt < Self.busyWindowNanoseconds {
                 pause()
             } else {
                 try wait(timeoutMilliseconds: timeoutMilliseconds)
@@ -150,11 +150,7 @@ public final class AFXDPSource {
         }
         // The program stamps frames with CLOCK_MONOTONIC; the pair of clocks read here turns that
         // into wall-clock time (NTP steps of the wall clock are followed from the next batch on).
-        var monotonic = timespec(), now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &monotonic)
-        clock_gettime(CLOCK_REALTIME, &now)
-        let monotonicNow = Int64(monotonic.tv_sec) &* 1_000_000_000 &+ Int64(monotonic.tv_nsec)
-        let realtimeNow = Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
+        let monotonicNow = Self.nanoseconds(CLOCK_MONOTONIC), realtimeNow = Self.nanoseconds(CLOCK_REALTIME)
         lastFramesAt = monotonicNow
         body(
             AFXDPBatch(
@@ -199,9 +195,10 @@ public final class AFXDPSource {
         _ = nanosleep(&interval, nil)
     }
 
-    private static func monotonicNow() -> Int64 {
+    /// `clock`'s time in nanoseconds. The corresponding C function is `clock_gettime`.
+    private static func nanoseconds(_ clock: clockid_t) -> Int64 {
         var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
+        clock_gettime(clock, &now)
         return Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
     }
 

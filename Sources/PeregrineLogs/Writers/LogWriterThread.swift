@@ -44,11 +44,12 @@ public final class LogWriterThread: @unchecked Sendable {
     private var writers: LogWriterSet
     private var firstError: LogWriterError?
     private var thread: JoinableThread?
-    /// While writes fail: when they began failing (wall-clock seconds), the records lost and the
-    /// bytes written up to then, and when to try the disk again (monotonic nanoseconds).
-    private var failure: (since: Int, lost: UInt64, bytes: UInt64, error: LogWriterError)?
+    /// While writes fail: when they began failing (wall-clock seconds), the bytes written up to
+    /// then, and when to try the disk again (monotonic nanoseconds).
+    private var failure: (since: Int, bytes: UInt64, error: LogWriterError)?
     private var retryAt: Int64 = 0
-    /// The records lost when the last failing run ended.
+    /// The records lost when the last failing run ended: nothing is lost while writes work, so
+    /// these are the records lost before the current failing run.
     private var lostBefore: UInt64 = 0
 
     /// What the writer did.
@@ -205,9 +206,7 @@ public final class LogWriterThread: @unchecked Sendable {
         retryAt = Self.monotonicNanoseconds() + Self.retryNanoseconds
         guard failure == nil else { return }
         let now = WallClock.now()
-        // Nothing is lost while writes work, so the records lost before this failing run are
-        // those counted when the last one ended.
-        failure = (now, lostBefore, writers.bytesWritten, error)
+        failure = (now, writers.bytesWritten, error)
         health.failing.store(true, ordering: .relaxed)
         health.failures.add(1, ordering: .relaxed)
         let message = "log writes failing: \(error); records are counted as lost until writes succeed again"
@@ -227,11 +226,12 @@ public final class LogWriterThread: @unchecked Sendable {
         }
         guard writers.bytesWritten > current.bytes else { return }
         failure = nil
-        lostBefore = lost
+        let lostNow = lost
+        defer { lostBefore = lostNow }
         health.failing.store(false, ordering: .relaxed)
         let now = WallClock.now()
         let message =
-            "log writes work again after \(now - current.since) s: \(lost &- current.lost) records lost "
+            "log writes work again after \(now - current.since) s: \(lostNow &- lostBefore) records lost "
             + "(\(current.error))"
         notice(message)
         report(.warning, message, at: now)

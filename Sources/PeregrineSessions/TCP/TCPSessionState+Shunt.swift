@@ -56,18 +56,13 @@ extension TCPSessionState {
         originatorRetransmissions: UInt64, responderRetransmissions: UInt64, originatorZeroWindows: UInt64,
         responderZeroWindows: UInt64, history: inout ConnectionHistory
     ) {
-        for _ in 0..<originatorRetransmissions {
-            history.addScaled(UInt8(ascii: "T"), isOriginator: originator.isOrig, counter: &originator.retransmitCounter)
+        func add(_ letter: UInt8, _ count: UInt64, isOriginator: Bool, counter: inout ScaledHistoryCounter) {
+            for _ in 0..<count { _ = history.addScaled(letter, isOriginator: isOriginator, counter: &counter) }
         }
-        for _ in 0..<responderRetransmissions {
-            history.addScaled(UInt8(ascii: "T"), isOriginator: responder.isOrig, counter: &responder.retransmitCounter)
-        }
-        for _ in 0..<originatorZeroWindows {
-            history.addScaled(UInt8(ascii: "W"), isOriginator: originator.isOrig, counter: &originator.zeroWindowCounter)
-        }
-        for _ in 0..<responderZeroWindows {
-            history.addScaled(UInt8(ascii: "W"), isOriginator: responder.isOrig, counter: &responder.zeroWindowCounter)
-        }
+        add(UInt8(ascii: "T"), originatorRetransmissions, isOriginator: originator.isOrig, counter: &originator.retransmitCounter)
+        add(UInt8(ascii: "T"), responderRetransmissions, isOriginator: responder.isOrig, counter: &responder.retransmitCounter)
+        add(UInt8(ascii: "W"), originatorZeroWindows, isOriginator: originator.isOrig, counter: &originator.zeroWindowCounter)
+        add(UInt8(ascii: "W"), responderZeroWindows, isOriginator: responder.isOrig, counter: &responder.zeroWindowCounter)
     }
 
     static func advance(_ e: inout TCPEndpoint, last: UInt64, acked: UInt64) {
